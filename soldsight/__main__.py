@@ -1,0 +1,5 @@
+import sys
+
+from soldsight.cli import main
+
+sys.exit(main())

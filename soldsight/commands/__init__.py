@@ -1,0 +1,1 @@
+"""Subcommands of the `soldsight` CLI; each calls plain functions, never Prefect."""

@@ -1,0 +1,128 @@
+"""The one settings object: every knob, read from SOLDSIGHT_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Mapping
+
+PREFIX = "SOLDSIGHT_"
+
+
+def _env(default, help_text: str):
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- where things live -------------------------------------------------
+    home: Path = _env(Path("data"), "Everything the pipeline writes: warehouse, lake, images.")
+
+    # --- network: proxies, politeness --------------------------------------
+    proxies: Path | None = _env(None, "File with one proxy URL per line (# comments allowed).")
+    proxy_gateway: str | None = _env(None, "Residential gateway URL with a {session} placeholder.")
+    user_agent: str = _env("soldsight/0.1 (+https://github.com/soldsight)", "User-Agent for every request.")
+    http_timeout: float = _env(15.0, "Seconds to wait for connect and for each read.")
+    max_attempts: int = _env(6, "Attempts per URL before giving up for this run.")
+    backoff_base: float = _env(0.5, "First retry delay in seconds; doubles per attempt, with jitter.")
+    backoff_max: float = _env(30.0, "Longest single retry delay in seconds.")
+    per_host_rate: float = _env(200.0, "Requests per second to one host, at most.")
+    per_host_concurrency: int = _env(16, "Requests in flight to one host, at most.")
+    download_concurrency: int = _env(8, "Download worker threads.")
+    max_image_bytes: int = _env(20_000_000, "Largest image body accepted, in bytes.")
+    max_image_pixels: int = _env(40_000_000, "Largest decoded image accepted, in pixels.")
+    prefer_large_images: bool = _env(True, "Ask eBay for s-l1600 instead of s-l500, falling back.")
+
+    # --- embedding ----------------------------------------------------------
+    model: str = _env("lite0", "Embedding backbone: lite0, mobilenetv3large, efficientnetb0, resnet50.")
+    model_weights: Path | None = _env(None, "Local weights file for keras.applications backbones.")
+    embed_batch_size: int = _env(32, "Images per inference batch.")
+
+    # --- pricing --------------------------------------------------------------
+    top_k: int = _env(20, "Comparables considered per photo.")
+    min_comparables: int = _env(3, "Fewer comparables than this gives 'insufficient'.")
+    match_threshold: float | None = _env(None, "Similarity below which no match is claimed (default: calibrated).")
+
+    # --- scraping -------------------------------------------------------------
+    marketplace_url: str = _env("https://www.ebay.com", "Base URL of the marketplace to scrape.")
+    searches: tuple[str, ...] = _env((), "Searches the nightly refresh scrapes, separated by ';'.")
+    scrape_pages: int = _env(3, "Result pages per search, at most.")
+
+    # --- warehouse ------------------------------------------------------------
+    lock_timeout: float = _env(120.0, "Seconds to wait for another writer to release the warehouse.")
+
+    # Derived locations: all inside home, so nothing is written elsewhere.
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "soldsight.duckdb"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.home / "images"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def inbox_exports(self) -> Path:
+        return self.home / "inbox" / "exports"
+
+    @property
+    def inbox_photos(self) -> Path:
+        return self.home / "inbox" / "photos"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_home(self, home: Path) -> "Settings":
+        from dataclasses import replace
+
+        return replace(self, home=Path(home))
+
+    @staticmethod
+    def describe() -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) for every setting, for --help and the README."""
+        return [(PREFIX + f.name.upper(), repr(f.default), f.metadata["help"]) for f in fields(Settings)]
+
+
+def _convert(name: str, type_name: str, raw: str):
+    type_name = str(type_name)
+    try:
+        if "Path" in type_name:
+            return Path(raw)
+        if type_name.startswith("bool"):
+            if raw.strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+        if type_name.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(";") if part.strip())
+        return raw
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {type_name}") from None
+
+
+class SettingsError(ValueError):
+    """A SOLDSIGHT_* variable that cannot be read."""
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings.from_env(**overrides)
