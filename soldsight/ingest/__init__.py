@@ -1,0 +1,1 @@
+"""Ingestion of scraper exports of sold listings into the lake and the warehouse."""

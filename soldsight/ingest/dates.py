@@ -1,0 +1,59 @@
+"""Marketplace date text, such as 'May 06, 2024 16:11:12 PDT', to timezone-aware datetimes."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+# Abbreviations marketplaces print, as fixed UTC offsets in hours.
+TZ_OFFSETS: dict[str, float] = {
+    "UTC": 0, "GMT": 0, "Z": 0,
+    "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5, "EST": -5, "EDT": -4,
+    "AKST": -9, "AKDT": -8, "HST": -10,
+    "BST": 1, "IST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+    "AEST": 10, "AEDT": 11, "ACST": 9.5, "ACDT": 10.5, "AWST": 8, "NZST": 12, "NZDT": 13, "JST": 9,
+}
+
+_FORMATS = ("%b %d, %Y %H:%M:%S", "%b %d, %Y %H:%M", "%b %d, %Y", "%d %b %Y %H:%M:%S", "%d %b %Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+class DateError(ValueError):
+    """A date that cannot be read."""
+
+
+def parse_sold_at(text) -> datetime | None:
+    """A UTC datetime from marketplace text; None when absent; DateError when unreadable.
+
+    Text without a timezone is taken as UTC.
+    """
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if not isinstance(text, str):
+        raise DateError(f"sold_date is not text: {text!r}")
+    clean = " ".join(text.replace("\u00a0", " ").split())
+    offset = 0.0
+    head, _, last = clean.rpartition(" ")
+    if last.upper() in TZ_OFFSETS:
+        offset, clean = TZ_OFFSETS[last.upper()], head
+    elif last.isalpha() and len(last) >= 3 and head and any(ch.isdigit() for ch in head[-2:]):
+        raise DateError(f"unknown timezone {last!r} in sold_date {text!r}")
+    for fmt in _FORMATS:
+        try:
+            local = datetime.strptime(clean, fmt)
+        except ValueError:
+            continue
+        return (local - timedelta(hours=offset)).replace(tzinfo=timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(clean)
+    except ValueError:
+        raise DateError(f"unreadable sold_date {text!r}") from None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def parse_year(text) -> int | None:
+    """A plausible release year, or None."""
+    if text is None:
+        return None
+    try:
+        year = int(float(str(text).strip()))
+    except ValueError:
+        return None
+    return year if 1880 <= year <= 2100 else None

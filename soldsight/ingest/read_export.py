@@ -1,0 +1,57 @@
+"""Reads a scraper export, a JSON array or NDJSON, into records; a broken file is an error."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+class ExportFormatError(ValueError):
+    """The file as a whole is not a readable export; nothing from it may be written."""
+
+    def __init__(self, path: Path | str, position: str, problem: str):
+        super().__init__(f"{path}: {position}: {problem}")
+        self.path, self.position, self.problem = str(path), position, problem
+
+
+def read_records(path: Path | str, data: bytes | None = None) -> list:
+    """Every record of the export, in file order (array items or NDJSON lines).
+
+    Array items that are not objects are returned as they are, for the caller to reject
+    one by one; a file that is not JSON or NDJSON raises ExportFormatError naming where.
+    """
+    path = Path(path)
+    if data is None:
+        data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ExportFormatError(path, f"byte {exc.start}", "not UTF-8 text") from None
+    stripped = text.lstrip()
+    if not stripped:
+        return []
+    if stripped[0] == "[":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExportFormatError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+        return document
+    if stripped[0] != "{":
+        raise ExportFormatError(path, "line 1", "top level is neither a JSON array nor lines of JSON objects")
+    return _read_ndjson(path, text)
+
+
+def _read_ndjson(path: Path, text: str) -> list:
+    records = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ExportFormatError(
+                path, f"line {lineno} column {exc.colno}", f"invalid NDJSON line: {exc.msg}"
+            ) from None
+        if not isinstance(record, dict):
+            raise ExportFormatError(path, f"line {lineno}", f"NDJSON line is a {type(record).__name__}, not an object")
+        records.append(record)
+    return records
