@@ -26,6 +26,7 @@ class Settings:
     max_attempts: int = _env(6, "Attempts per URL before giving up for this run.")
     backoff_base: float = _env(0.5, "First retry delay in seconds; doubles per attempt, with jitter.")
     backoff_max: float = _env(30.0, "Longest single retry delay in seconds.")
+    proxy_cooldown: float = _env(5.0, "First cool-down of a failing or banned proxy in seconds; doubles each time.")
     per_host_rate: float = _env(200.0, "Requests per second to one host, at most.")
     per_host_concurrency: int = _env(16, "Requests in flight to one host, at most.")
     download_concurrency: int = _env(8, "Download worker threads.")
