@@ -1,0 +1,69 @@
+-- Pricing: the search index over listing photos, fitted models, every suggestion made, and backtests.
+
+-- One row per indexed view of a sold listing's photo: the embedding projected (and whitened) into a
+-- short vector, so the comparables scan does less arithmetic. currency and sold_at are copied from
+-- listings so the scan filters without a join. Rebuilt by soldsight.price.index.build_index.
+CREATE TABLE price_index (
+    index_id     VARCHAR NOT NULL,      -- embedder model_id + projection version, e.g. 'lite0-gem|pw128-v3'
+    source       VARCHAR NOT NULL,      -- listings.source
+    listing_id   VARCHAR NOT NULL,      -- listings.listing_id
+    sha256       VARCHAR NOT NULL,      -- the photo (images.sha256)
+    rotation     SMALLINT NOT NULL,     -- degrees the photo was turned before embedding: 0, 90, 180, 270
+    image_path   VARCHAR,               -- images.path, relative to SOLDSIGHT_HOME
+    currency     VARCHAR,               -- listings.currency
+    sold_at      TIMESTAMPTZ,           -- listings.sold_at
+    vector       FLOAT[] NOT NULL,      -- unit length; dims given by the projection
+    indexed_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (index_id, source, listing_id, sha256, rotation)
+);
+
+-- Fitted models (grade effects, projections, calibrations), each with a version.
+CREATE TABLE price_models (
+    model_id     VARCHAR PRIMARY KEY,   -- kind + '-v' + version, e.g. 'grades-v3'
+    kind         VARCHAR NOT NULL,      -- grades | projection | calibration
+    version      INTEGER NOT NULL,      -- increases by one per fit of a kind
+    params       JSON NOT NULL,         -- the fitted numbers (grade -> log-price effect, thresholds...)
+    metrics      JSON,                  -- how well it fitted (rows used, residual sd...)
+    artifact     VARCHAR,               -- file under SOLDSIGHT_HOME/models holding large arrays, or NULL
+    fitted_at    TIMESTAMPTZ NOT NULL
+);
+
+-- Every answer given for a photo. Same photo + same inputs + same models => same row (replaced).
+CREATE TABLE price_suggestions (
+    suggestion_id    VARCHAR PRIMARY KEY,   -- sha256 of photo sha256, inputs and model ids
+    photo            VARCHAR NOT NULL,      -- path as given
+    photo_sha256     VARCHAR,               -- NULL when the file could not be read
+    embed_model_id   VARCHAR,
+    index_id         VARCHAR,
+    price_model_id   VARCHAR,               -- grade-effects model used, NULL when none fitted
+    inputs           JSON NOT NULL,         -- media, sleeve, top, currency, days, exclude
+    status           VARCHAR NOT NULL,      -- ok | no_match | insufficient | error
+    reason           VARCHAR,
+    match_listing_id VARCHAR,
+    match_title      VARCHAR,
+    similarity       DOUBLE,                -- cosine similarity of the best match
+    suggested_price  DOUBLE,                -- in currency, shipping included
+    low              DOUBLE,
+    high             DOUBLE,
+    currency         VARCHAR,
+    n_comparables    INTEGER,
+    output           JSON NOT NULL,         -- the full answer as printed by --json
+    created_at       TIMESTAMPTZ NOT NULL
+);
+
+-- One row per backtest run and method (the model, and each baseline).
+CREATE TABLE backtest_results (
+    run_id       VARCHAR NOT NULL,
+    method       VARCHAR NOT NULL,      -- model | global_median | same_query_median
+    listings     INTEGER NOT NULL,      -- held-out listings evaluated
+    priced       INTEGER NOT NULL,      -- of those, how many got a price
+    top1         DOUBLE,                -- identification: share whose best match is the same album
+    top5         DOUBLE,
+    abstained    DOUBLE,                -- share answered 'no confident match'
+    mdape        DOUBLE,                -- median absolute percentage error of the price, in %
+    within_25    DOUBLE,                -- share priced within +-25% of the true total price
+    coverage     DOUBLE,                -- share whose true price lies in [low, high]
+    params       JSON,
+    run_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, method)
+);
