@@ -1,0 +1,39 @@
+"""Tells a bot-check page from a real page, so a block is never read as 'no results'."""
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+
+# Phrases the marketplace's bot-check pages put in their title or heading.
+BLOCK_PHRASES = (
+    "pardon our interruption",
+    "security measure",
+    "please verify yourself",
+    "verify you are a human",
+    "access denied",
+    "checking your browser",
+)
+# Where a captcha widget announces itself: ids, classes, iframe sources and form actions.
+_CAPTCHA = re.compile(r"captcha|challenge-form|splashui", re.IGNORECASE)
+
+
+def block_reason(html: str | BeautifulSoup) -> str | None:
+    """Why this page is a bot check ('title: Pardon Our Interruption', 'captcha widget'), or None."""
+    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html or "", "html.parser")
+    for tag in soup.find_all(["title", "h1", "h2"]):
+        text = " ".join(tag.get_text(" ").split())
+        if any(phrase in text.lower() for phrase in BLOCK_PHRASES):
+            return f"{tag.name}: {text[:80]}"
+    # Captcha widgets; result cards are excluded so a record titled 'Captcha' cannot trip this.
+    for tag in soup.find_all(["div", "iframe", "form", "script", "input"]):
+        if tag.find_parent(class_=re.compile(r"^s-(item|card)$")):
+            continue
+        attrs = " ".join(str(tag.get(a, "")) for a in ("id", "class", "src", "action", "name"))
+        if _CAPTCHA.search(attrs):
+            return "captcha widget"
+    return None
+
+
+def is_block_page(html: str | BeautifulSoup) -> bool:
+    return block_reason(html) is not None
