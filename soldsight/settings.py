@@ -48,6 +48,7 @@ class Settings:
     marketplace_url: str = _env("https://www.ebay.com", "Base URL of the marketplace to scrape.")
     searches: tuple[str, ...] = _env((), "Searches the nightly refresh scrapes, separated by ';'.")
     scrape_pages: int = _env(3, "Result pages per search, at most.")
+    scrape_rate: float = _env(0.5, "Requests per second to the marketplace when scraping, at most.")
 
     # --- warehouse ------------------------------------------------------------
     lock_timeout: float = _env(120.0, "Seconds to wait for another writer to release the warehouse.")
