@@ -1,6 +1,7 @@
 """Marketplace date text, such as 'May 06, 2024 16:11:12 PDT', to timezone-aware datetimes."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 # Abbreviations marketplaces print, as fixed UTC offsets in hours.
@@ -11,6 +12,10 @@ TZ_OFFSETS: dict[str, float] = {
     "BST": 1, "IST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
     "AEST": 10, "AEDT": 11, "ACST": 9.5, "ACDT": 10.5, "AWST": 8, "NZST": 12, "NZDT": 13, "JST": 9,
 }
+
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+# The marketplace's own shape, parsed without strptime because ingest reads millions of them.
+_COMMON = re.compile(r"([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{1,4})")
 
 _FORMATS = ("%b %d, %Y %H:%M:%S", "%b %d, %Y %H:%M", "%b %d, %Y", "%d %b %Y %H:%M:%S", "%d %b %Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
@@ -29,6 +34,14 @@ def parse_sold_at(text) -> datetime | None:
     if not isinstance(text, str):
         raise DateError(f"sold_date is not text: {text!r}")
     clean = " ".join(text.replace("\u00a0", " ").split())
+    m = _COMMON.fullmatch(clean)
+    if m and m.group(1) in _MONTHS and m.group(7) in TZ_OFFSETS:
+        try:
+            local = datetime(int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2)),
+                             int(m.group(4)), int(m.group(5)), int(m.group(6)))
+        except ValueError:
+            raise DateError(f"unreadable sold_date {text!r}") from None
+        return (local - timedelta(hours=TZ_OFFSETS[m.group(7)])).replace(tzinfo=timezone.utc)
     offset = 0.0
     head, _, last = clean.rpartition(" ")
     if last.upper() in TZ_OFFSETS:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Goldmine scale, best first. Index = rank (0 is best).
 GOLDMINE = ("M", "NM", "VG+", "VG", "G+", "G", "F", "P")
@@ -34,7 +35,7 @@ def _key(text: str) -> str:
     return _SPACES.sub(" ", text).strip().upper()
 
 
-def to_goldmine(text: str | None) -> str | None:
+def to_goldmine(text) -> str | None:
     """Goldmine grade for a seller's grading text, or None when it cannot be mapped.
 
     'Very Good Plus (VG+)  -  wear, stain' -> 'VG+'; 'Near Mint (NM or M-)' -> 'NM';
@@ -42,6 +43,11 @@ def to_goldmine(text: str | None) -> str | None:
     """
     if not text or not isinstance(text, str):
         return None
+    return _to_goldmine(text)
+
+
+@lru_cache(maxsize=4096)  # grading texts repeat across listings
+def _to_goldmine(text: str) -> str | None:
     head = _NOTE_SEPARATOR.split(text.strip(), maxsplit=1)[0]
     candidates = [m.group(1) for m in _PARENS.finditer(head)]
     candidates.append(_PARENS.sub(" ", head))

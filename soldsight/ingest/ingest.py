@@ -55,16 +55,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str
     except ExportFormatError as exc:
         summary.failure = str(exc)
         return summary
-    if not isinstance(records, list):
-        summary.failure = f"{path}: top level is neither a JSON array nor lines of JSON objects"
-        return summary
 
     origin = f"export:{path.name}"
     now = datetime.now(timezone.utc)
     summary.records = len(records)
     rows, errors = [], []
-    for position, record in enumerate(records):
-        raw = raw_json(record)
+    for position, (record, raw) in enumerate(records):
+        raw = raw if raw is not None else raw_json(record)
         try:
             rows.append(normalise_record(record, origin=origin, ingested_at=now, raw=raw))
         except RecordError as exc:

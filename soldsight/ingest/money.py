@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 # Symbols and prefixes sellers and marketplaces print, to ISO 4217.
 CURRENCY_MARKERS: dict[str, str] = {
@@ -68,6 +69,11 @@ def shipping_cost(text) -> float | None:
     """Shipping from free text: 0 when free, the amount when stated, None when unknown."""
     if not isinstance(text, str) or not text.strip():
         return None
+    return _shipping_cost(text)
+
+
+@lru_cache(maxsize=65536)  # shipping texts repeat across a seller's listings
+def _shipping_cost(text: str) -> float | None:
     clean = text.replace("\u00a0", " ").strip()
     if clean.lower().startswith("free"):
         return 0.0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import json
 import re
 from datetime import datetime
@@ -21,7 +22,7 @@ class RecordError(ValueError):
 
 
 def raw_json(record) -> str:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def record_hash(raw: str) -> str:
@@ -32,6 +33,11 @@ def condition_category(text) -> str | None:
     """'UsedAn item that has been used...' -> 'used'; None when missing."""
     if not isinstance(text, str) or not text.strip():
         return None
+    return _condition_category(text)
+
+
+@lru_cache(maxsize=4096)  # condition texts are boilerplate that repeats
+def _condition_category(text: str) -> str:
     low = text.strip().lower()
     for prefix, category in _CONDITIONS:
         if low.startswith(prefix):

@@ -13,8 +13,10 @@ class ExportFormatError(ValueError):
         self.path, self.position, self.problem = str(path), position, problem
 
 
-def read_records(path: Path | str, data: bytes | None = None) -> list:
-    """Every record of the export, in file order (array items or NDJSON lines).
+def read_records(path: Path | str, data: bytes | None = None) -> list[tuple[object, str | None]]:
+    """Every record of the export in file order, as (record, raw text or None).
+
+    NDJSON records come with their line, kept as received; array items come with None.
 
     Array items that are not objects are returned as they are, for the caller to reject
     one by one; a file that is not JSON or NDJSON raises ExportFormatError naming where.
@@ -34,13 +36,15 @@ def read_records(path: Path | str, data: bytes | None = None) -> list:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ExportFormatError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
-        return document
+        if not isinstance(document, list):
+            raise ExportFormatError(path, "line 1", "top level is neither a JSON array nor lines of JSON objects")
+        return [(record, None) for record in document]
     if stripped[0] != "{":
         raise ExportFormatError(path, "line 1", "top level is neither a JSON array nor lines of JSON objects")
     return _read_ndjson(path, text)
 
 
-def _read_ndjson(path: Path, text: str) -> list:
+def _read_ndjson(path: Path, text: str) -> list[tuple[dict, str]]:
     records = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -53,5 +57,5 @@ def _read_ndjson(path: Path, text: str) -> list:
             ) from None
         if not isinstance(record, dict):
             raise ExportFormatError(path, f"line {lineno}", f"NDJSON line is a {type(record).__name__}, not an object")
-        records.append(record)
+        records.append((record, line.strip()))
     return records

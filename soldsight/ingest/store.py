@@ -60,8 +60,13 @@ def store_rows(con: duckdb.DuckDBPyConnection, lake_dir: Path, batch_id: str,
                listings: list[dict], errors: list[dict]) -> None:
     """Lake first (the record), then the warehouse; both keyed so a re-run replaces, never adds."""
     if listings:
-        path = write_batch(lake_dir, "listings", batch_id, pa.Table.from_pylist(listings, schema=LISTINGS_SCHEMA))
+        path = write_batch(lake_dir, "listings", batch_id, _columnar(listings, LISTINGS_SCHEMA))
         load_batch(con, "listings", path)
     if errors:
-        path = write_batch(lake_dir, "scrape_errors", batch_id, pa.Table.from_pylist(errors, schema=ERRORS_SCHEMA))
+        path = write_batch(lake_dir, "scrape_errors", batch_id, _columnar(errors, ERRORS_SCHEMA))
         load_batch(con, "scrape_errors", path)
+
+
+def _columnar(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    # Column by column is several times faster than Table.from_pylist on wide rows.
+    return pa.table({f.name: pa.array([row[f.name] for row in rows], type=f.type) for f in schema}, schema=schema)
