@@ -1,0 +1,48 @@
+"""Price new photos: every photo in the inbox (or the given paths), suggestions stored, photos filed."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from tasks.common import ensure_limits, install_redaction, settings_for
+from tasks.price import file_photos, inbox_photos, price_photos, price_report
+from tasks.report import report
+
+
+def _run_name() -> str:
+    return f"price-{datetime.now(timezone.utc):%Y-%m-%d-%H%M%S}"
+
+
+@flow(name="price", flow_run_name=_run_name, log_prints=True)
+def price(
+    home: str | None = None,
+    photos: list[str] | None = None,
+    media: str | None = None,
+    sleeve: str | None = None,
+    top_k: int | None = None,
+    move: bool = True,
+) -> dict:
+    """Identify and price each photo; store every suggestion; move each photo to done/ or failed/.
+
+    photos: paths to price (default: every photo in <home>/inbox/photos). media, sleeve: the
+    item's Goldmine grades, to adjust the price for condition. move: file the photos afterwards.
+    """
+    started = datetime.now(timezone.utc)
+    settings = settings_for(home)
+    home = str(settings.home)
+    install_redaction()
+    ensure_limits(proxy_slots=settings.download_concurrency)
+
+    batch = photos if photos is not None else inbox_photos(home)
+    results = price_photos(home, batch, len(batch), media, sleeve, top_k)
+    reports = [price_report(results)]
+    if move:
+        reports.append(file_photos(results))
+    summary = report(home, "price", str(flow_run.id or started.isoformat()), started, reports)
+    return {**summary, "results": results}
+
+
+if __name__ == "__main__":
+    price()
