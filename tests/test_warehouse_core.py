@@ -1,0 +1,96 @@
+"""The warehouse itself: migrations, the single-writer wait, and lake loads."""
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from warehouse.connection import WarehouseBusy, connect
+from warehouse.lake import load_pending, write_batch
+from warehouse.migrate import current_version, migrate, schema_files
+
+
+def test_migrations_apply_once_in_order(tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    newest = schema_files()[-1][0]
+    assert current_version(con) == newest
+    assert migrate(con) == []  # nothing left to apply
+    versions = [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
+    assert versions == [v for v, _, _ in schema_files()]
+    con.close()
+    assert migrate(connect(path)) == []
+
+
+def test_an_old_warehouse_is_migrated_forward(tmp_path):
+    from warehouse.sql_files import sql, statements
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(sql("schema_version_table"))
+    version, name, first = schema_files()[0]
+    for stmt in statements(first.read_text()):
+        con.execute(stmt)
+    con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO scrape_errors VALUES ('kept', 'ebay', 'f', 0, 'r', '{}', now())")
+    con.close()
+    con = connect(path)
+    assert current_version(con) == schema_files()[-1][0]
+    assert con.execute("SELECT error_id FROM scrape_errors").fetchall() == [("kept",)]
+    con.close()
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path):
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, time, sys
+        con = duckdb.connect({str(path)!r})
+        print("held", flush=True)
+        time.sleep(2.0)
+        con.execute("CREATE TABLE made_by_holder AS SELECT 1 AS x")
+        con.close()
+    """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    con = connect(path, lock_timeout=30)  # waits instead of failing
+    assert con.execute("SELECT x FROM made_by_holder").fetchall() == [(1,)]
+    con.close()
+    holder.wait(timeout=10)
+
+
+def test_a_writer_that_never_lets_go_gives_a_clear_error(tmp_path):
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, time
+        con = duckdb.connect({str(path)!r})
+        print("held", flush=True)
+        time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(WarehouseBusy, match="held by another process"):
+            connect(path, lock_timeout=1.0)
+        assert time.monotonic() - started < 25
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lake_files_load_once(settings):
+    con = connect(settings.warehouse_path)
+    rows = pa.table({
+        "error_id": ["a", "b"], "source": ["ebay", "ebay"], "origin": ["f", "f"], "position": pa.array([0, 1], pa.int32()),
+        "reason": ["r1", "r2"], "raw": ["{}", "{}"],
+        "recorded_at": pa.array([0, 0], pa.timestamp("us", tz="UTC")),
+    })
+    write_batch(settings.lake_dir, "scrape_errors", "batch1", rows)
+    assert load_pending(con, settings.lake_dir, ["scrape_errors"]) == {"scrape_errors": 2}
+    assert load_pending(con, settings.lake_dir, ["scrape_errors"]) == {}
+    assert con.execute("SELECT count(*) FROM scrape_errors").fetchall() == [(2,)]
+    assert not list((settings.lake_dir / "scrape_errors").glob(".*tmp*"))
+    con.close()
