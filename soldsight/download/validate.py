@@ -30,7 +30,7 @@ class ImageInfo:
 
 @dataclass(frozen=True)
 class Invalid:
-    error: str      # not_image | content_type_mismatch | corrupt | truncated | too_many_pixels | too_large
+    error: str      # not_image | content_type_mismatch | corrupt | too_many_pixels | too_large
     kind: str
     detail: str
 
@@ -77,8 +77,10 @@ def validate_image(body: bytes, content_type: str | None, *, max_bytes: int, max
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         return Invalid("too_many_pixels", PERMANENT, f"decompression bomb: {exc}"[:300])
     except OSError as exc:
+        # A body that ends early but had the promised length is the file's fault, not the transport's:
+        # 'corrupt' (suspect) here; transport-level truncation is caught in fetch_once (transient).
         if "truncated" in str(exc).lower():
-            return Invalid("truncated", SUSPECT, f"{magic} data ends early: {exc}"[:300])
+            return Invalid("corrupt", SUSPECT, f"{magic} data ends early: {exc}"[:300])
         return Invalid("corrupt", SUSPECT, f"{magic} does not decode: {exc}"[:300])
     except Exception as exc:  # Pillow raises SyntaxError, ValueError, ... on garbage
         return Invalid("corrupt", SUSPECT, f"{magic} does not decode: {type(exc).__name__}: {exc}"[:300])

@@ -1,0 +1,324 @@
+"""The downloader's plain logic on strings and bytes: masking, proxy lists, pool health, classification,
+validation, storage, eBay sizes."""
+from __future__ import annotations
+
+import io
+import logging
+import random
+import threading
+import time
+
+import pytest
+from PIL import Image
+
+from soldsight.download.client import Fetcher
+from soldsight.download.ebay import larger_variant
+from soldsight.download.fetch import PERMANENT, SUSPECT, TRANSIENT, classify_status, is_bot_check, parse_retry_after
+from soldsight.download.pool import BAN, FAILURE, SUCCESS, AllProxiesDown, ProxyPool
+from soldsight.download.proxies import (Proxy, ProxyConfigError, build_proxies, direct, gateway_slots,
+                                        parse_proxy_lines)
+from soldsight.download.store import sweep_temp_files, store_image
+from soldsight.download.validate import ImageInfo, Invalid, validate_image
+from soldsight.secrets import RedactingFilter, mask_url, redact, register_secret
+from tests.fixtures.download import photo
+from world.servers import payloads
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+def test_mask_url_hides_only_the_password():
+    assert mask_url("http://alice:s3cr3t@proxy.example:8080") == "http://alice:***@proxy.example:8080"
+    assert mask_url("http://user-session-ab12:pw@gw:7000/x?y=1") == "http://user-session-ab12:***@gw:7000/x?y=1"
+    assert mask_url("http://proxy.example:8080") == "http://proxy.example:8080"
+    assert mask_url(None) is None
+
+
+def test_redact_finds_credentials_inside_exception_text():
+    text = ("HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded (Caused by "
+            "ProxyError('Unable to connect to proxy http://bob:hunter22@127.0.0.1:9'))")
+    clean = redact(text)
+    assert "hunter22" not in clean and "bob:***@127.0.0.1:9" in clean
+
+
+def test_registered_secret_is_removed_anywhere():
+    register_secret("zq-very-private")
+    assert "zq-very-private" not in redact("password was zq-very-private, really")
+
+
+def test_logging_filter_redacts_messages_and_tracebacks():
+    register_secret("tb-secret-77")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("test.download.redact")
+    log.addHandler(handler)
+    try:
+        log.error("via %s", "http://u:tb-secret-77@h:1")
+        try:
+            raise RuntimeError("boom http://u:tb-secret-77@h:1")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "tb-secret-77" not in out and "u:***@h:1" in out and "RuntimeError" in out
+
+
+# --- proxy lists ---------------------------------------------------------------------------
+
+
+def test_proxy_lines_skip_comments_blanks_and_duplicates():
+    text = "# my proxies\n\nhttp://a:pw1@10.0.0.1:8000\n10.0.0.2:8001  # no scheme\nhttp://a:pw1@10.0.0.1:8000\n"
+    assert parse_proxy_lines(text) == ["http://a:pw1@10.0.0.1:8000", "http://10.0.0.2:8001"]
+
+
+def test_bad_proxy_line_names_the_line_and_masks_the_password():
+    with pytest.raises(ProxyConfigError) as err:
+        parse_proxy_lines("http://a:pw-line2@10.0.0.1:8000\nftp://a:topsecret9@host\n")
+    assert "line 2" in str(err.value) and "topsecret9" not in str(err.value)
+
+
+def test_gateway_slots_rotate_sessions_and_show_no_password():
+    slots = gateway_slots("http://user-session-{session}:gwpass1@gw.example:7000", 3)
+    assert len(slots) == 3 and len({s.session for s in slots}) == 3
+    assert all("gwpass1" not in s.key and "gwpass1" not in s.label for s in slots)
+    first = slots[0].session
+    slots[0].rotate()
+    assert slots[0].session != first and slots[0].url.startswith(f"http://user-session-{slots[0].session}:")
+    with pytest.raises(ProxyConfigError):
+        gateway_slots("http://user:pw@gw.example:7000", 2)
+
+
+# --- pool ------------------------------------------------------------------------------------
+
+
+def _pool(n=3, **kw):
+    kw.setdefault("cooldown_base", 0.02)
+    kw.setdefault("cooldown_max", 0.05)
+    return ProxyPool(build_proxies([f"http://u{i}:pw@10.0.0.{i}:80" for i in range(n)]), **kw)
+
+
+def test_pool_rotates_over_healthy_proxies():
+    pool = _pool(3)
+    seen = []
+    for _ in range(6):
+        p = pool.acquire()
+        seen.append(p.key)
+        pool.report(p, SUCCESS, latency=0.01)
+    assert seen[:3] == seen[3:] and len(set(seen)) == 3
+
+
+def test_pool_prefers_proxies_not_yet_tried_for_the_url():
+    pool = _pool(3)
+    tried = set()
+    for _ in range(3):
+        p = pool.acquire(exclude=tried)
+        tried.add(p.key)
+        pool.report(p, FAILURE)
+    assert len(tried) == 3
+
+
+def test_consecutive_failures_cool_a_proxy_down_and_a_probe_brings_it_back():
+    pool = _pool(2, max_failures=3, cooldown_base=30, cooldown_max=60)
+    bad = pool.proxies[0]
+    for _ in range(3):
+        pool.health[bad.key].in_flight += 1
+        pool.report(bad, FAILURE, error="timeout")
+    assert pool.snapshot()[0]["state"] == "cooling"
+    # While it cools, only the other proxy is handed out.
+    assert {pool.acquire().key for _ in range(4)} == {pool.proxies[1].key}
+    # End the cool-down: exactly one probe at a time, and a success makes it healthy again.
+    pool.health[bad.key].cooldown_until = 0
+    for p in pool.proxies[1:]:
+        pool.health[p.key].cooldown_until = 1e18
+    probe = pool.acquire()
+    assert probe is bad and pool.snapshot()[0]["state"] == "probing"
+    with pytest.raises(AllProxiesDown):
+        pool.acquire(timeout=0.05)   # the probe is in flight; no second request through it
+    pool.report(bad, SUCCESS, latency=0.02)
+    h = pool.health[bad.key]
+    assert (h.level, h.consecutive_failures, h.probing) == (0, 0, False)
+
+
+def test_failed_probe_cools_longer():
+    pool = _pool(1, max_failures=1, cooldown_base=10, cooldown_max=1000)
+    p = pool.proxies[0]
+    spans = []
+    for _ in range(3):
+        pool.health[p.key].cooldown_until = 0   # the cool-down is over: the next request is a probe
+        probe = pool.acquire()
+        before = time.monotonic()
+        pool.report(probe, FAILURE)
+        spans.append(pool.health[p.key].cooldown_until - before)
+    assert spans[0] < spans[1] < spans[2] and spans[2] >= 10 * 4 * 0.75
+
+
+def test_ban_cools_at_once_for_at_least_retry_after():
+    pool = _pool(2, cooldown_base=0.01)
+    p = pool.acquire()
+    before = time.monotonic()
+    pool.report(p, BAN, retry_after=5.0, error="http_429")
+    row = [r for r in pool.snapshot() if r["proxy"] == p.key][0]
+    assert row["state"] == "cooling" and row["bans"] == 1
+    assert pool.health[p.key].cooldown_until - before >= 5.0
+
+
+def test_all_down_waits_for_the_earliest_return_instead_of_spinning():
+    pool = _pool(2, cooldown_base=0.05, cooldown_max=0.05)
+    for p in pool.proxies:
+        pool.health[p.key].in_flight += 1
+        pool.report(p, BAN)
+    got = pool.acquire()        # blocks until a cool-down ends, then hands that proxy out
+    assert got in pool.proxies and pool.waits == 1
+
+
+def test_all_dead_stops_with_a_clear_message():
+    pool = _pool(2, cooldown_base=0.001, cooldown_max=0.002, dead_level=3)
+    with pytest.raises(AllProxiesDown) as err:
+        for _ in range(100):
+            p = pool.acquire()
+            pool.report(p, FAILURE, error="proxy")
+    assert "all 2 proxies are down" in str(err.value) and "proxy" in str(err.value)
+
+
+def test_gateway_ban_rotates_the_session_without_cooling():
+    pool = ProxyPool(gateway_slots("http://user-session-{session}:pw@gw:1", 1), cooldown_base=60)
+    p = pool.acquire()
+    old = p.session
+    pool.report(p, BAN)
+    assert p.session != old and pool.snapshot()[0]["state"] == "healthy" and p.rotations == 1
+
+
+def test_pool_is_thread_safe_under_contention():
+    pool = _pool(3)
+    errors = []
+
+    def work():
+        try:
+            for i in range(200):
+                p = pool.acquire()
+                pool.report(p, SUCCESS if i % 5 else FAILURE, latency=0.001)
+        except Exception as exc:   # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    snap = pool.snapshot()
+    assert sum(r["successes"] + r["failures"] for r in snap) == 1600
+    assert all(pool.health[p.key].in_flight == 0 for p in pool.proxies)
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status,expected", [
+    (404, ("http_404", PERMANENT, SUCCESS)), (410, ("http_410", PERMANENT, SUCCESS)),
+    (429, ("http_429", TRANSIENT, BAN)), (403, ("http_403", TRANSIENT, BAN)),
+    (500, ("http_500", TRANSIENT, FAILURE)), (503, ("http_503", TRANSIENT, FAILURE)),
+    (502, ("http_502", TRANSIENT, FAILURE)), (407, ("proxy_auth", TRANSIENT, FAILURE)),
+    (400, ("http_400", PERMANENT, SUCCESS)),
+])
+def test_status_classification(status, expected):
+    assert classify_status(status) == expected
+
+
+def test_retry_after_seconds_and_dates():
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert 0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") < 1   # in the past: no wait
+
+
+def test_bot_check_page_is_recognised():
+    assert is_bot_check(b"<html><title>Pardon Our Interruption</title>")
+    assert not is_bot_check(payloads.ENDED_PAGE)
+
+
+def test_backoff_grows_and_honours_retry_after():
+    f = Fetcher(ProxyPool([direct()]), backoff_base=0.1, backoff_max=10, rng=random.Random(3))
+    assert f.backoff(1) <= 0.1 and f.backoff(4) > 0.1 * 2 ** 3 * 0.49
+    assert f.backoff(1, retry_after=2.0) >= 2.0
+    assert f.backoff(1, retry_after=99.0) == 10   # capped
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+LIMITS = dict(max_bytes=1_000_000, max_pixels=10_000_000)
+
+
+@pytest.mark.parametrize("fmt,ctype", [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")])
+def test_real_images_pass(fmt, ctype):
+    info = validate_image(photo(1, fmt=fmt), ctype, **LIMITS)
+    assert info == ImageInfo(fmt, {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt], 48, 48)
+
+
+def test_generic_content_type_defers_to_magic_bytes():
+    assert isinstance(validate_image(photo(2), "application/octet-stream", **LIMITS), ImageInfo)
+
+
+@pytest.mark.parametrize("body,ctype,error,kind", [
+    (photo(3, fmt="PNG"), "image/jpeg", "content_type_mismatch", SUSPECT),
+    (photo(3), "text/plain", "content_type_mismatch", SUSPECT),
+    (payloads.ENDED_PAGE, "text/html", "not_image", SUSPECT),
+    (b"", "image/jpeg", "not_image", SUSPECT),
+    (payloads.corrupt_jpeg(), "image/jpeg", "corrupt", SUSPECT),
+    (photo(4)[: len(photo(4)) // 2], "image/jpeg", "corrupt", SUSPECT),
+    (payloads.bomb_png(), "image/png", "too_many_pixels", PERMANENT),
+    (payloads.bomb_jpeg(), "image/jpeg", "too_many_pixels", PERMANENT),
+])
+def test_bad_bodies_are_classified(body, ctype, error, kind):
+    got = validate_image(body, ctype, **LIMITS)
+    assert isinstance(got, Invalid) and (got.error, got.kind) == (error, kind), got
+
+
+def test_pixel_limit_applies_below_pillows_own():
+    big = io.BytesIO()
+    Image.new("RGB", (400, 400)).save(big, "PNG")
+    got = validate_image(big.getvalue(), "image/png", max_bytes=10**6, max_pixels=100_000)
+    assert isinstance(got, Invalid) and got.error == "too_many_pixels"
+
+
+def test_byte_limit():
+    got = validate_image(photo(5), "image/jpeg", max_bytes=100, max_pixels=10**6)
+    assert isinstance(got, Invalid) and (got.error, got.kind) == ("too_large", PERMANENT)
+
+
+# --- storage --------------------------------------------------------------------------------------
+
+
+def test_store_is_content_addressed_and_shared(tmp_path):
+    body = photo(6)
+    sha, rel, written = store_image(tmp_path, body, "jpg")
+    assert rel.as_posix() == f"images/{sha[:2]}/{sha}.jpg" and written
+    assert (tmp_path / rel).read_bytes() == body
+    sha2, rel2, written2 = store_image(tmp_path, body, "jpg")
+    assert (sha2, rel2, written2) == (sha, rel, False)
+    assert not list((tmp_path / "images").rglob(".*"))   # no temp file left
+
+
+def test_sweep_removes_only_temp_files(tmp_path):
+    sha, rel, _ = store_image(tmp_path, photo(7), "jpg")
+    leftover = (tmp_path / rel).parent / f".{sha}.jpg.tmp-123-456"
+    leftover.write_bytes(b"half")
+    assert sweep_temp_files(tmp_path / "images") == 1
+    assert not leftover.exists() and (tmp_path / rel).exists()
+
+
+# --- eBay sizes -----------------------------------------------------------------------------------
+
+
+def test_larger_variant():
+    assert larger_variant("https://i.ebayimg.com/images/g/AbC/s-l500.jpg") == \
+        "https://i.ebayimg.com/images/g/AbC/s-l1600.jpg"
+    assert larger_variant("https://i.ebayimg.com/images/g/AbC/s-l225.webp?x=1") == \
+        "https://i.ebayimg.com/images/g/AbC/s-l1600.webp?x=1"
+    assert larger_variant("https://i.ebayimg.com/images/g/AbC/s-l1600.jpg") is None
+    assert larger_variant("https://example.com/photo.jpg") is None
+
+
+def test_direct_proxy_has_no_url():
+    d = direct()
+    assert isinstance(d, Proxy) and d.url is None and d.requests_proxies() is None and d.label == "direct"
