@@ -1,0 +1,120 @@
+"""Turns any photo into the uint8 [224,224,3] RGB array the embedders take; one policy for indexing and queries.
+
+Policy (PREPROCESS_VERSION 1), in order:
+1. Refuse images over settings.max_image_pixels before decoding them (decompression bombs).
+2. For JPEGs, let the decoder downscale by a power of two (Image.draft) while keeping both sides
+   at least 224 / crop_fraction: a cheap, good-quality reduction that makes big photos 4-6x faster to decode.
+3. Apply the EXIF orientation (ImageOps.exif_transpose).
+4. Convert to RGB: transparent pixels (RGBA, LA, PA, P with transparency) are composited on white;
+   16-bit and 32-bit greyscale (I;16*, I, F) are scaled to 0-255 (values / 257); CMYK, L, 1, P,
+   YCbCr etc. go through Pillow's convert('RGB').
+5. Take the centred square whose side is the short side (crop_fraction 1.0), and resize it to
+   224x224 with Pillow's antialiased bilinear filter, in one step (resize with a box).
+   An image that is already 224x224 RGB is passed through untouched: no crop, no resampling.
+Changing anything here must bump PREPROCESS_VERSION, which is part of every model id.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+PREPROCESS_VERSION = 1
+SIZE = 224
+DEFAULT_MAX_PIXELS = 40_000_000
+
+
+class ImageRejected(ValueError):
+    """A photo that cannot be embedded, with the reason as its message."""
+
+
+def open_image(source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open a path, bytes or file object lazily, refusing an oversized image before it is decoded."""
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    try:
+        im = Image.open(source)
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(f"too many pixels: {exc}") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageRejected(f"cannot identify image: {_short(exc)}") from None
+    w, h = im.size
+    if w * h > max_pixels:
+        im.close()
+        raise ImageRejected(f"too many pixels: {w}x{h} = {w * h} > limit {max_pixels}")
+    if w < 1 or h < 1:
+        raise ImageRejected(f"empty image {w}x{h}")
+    return im
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any Pillow mode to RGB, by the policy in the module docstring."""
+    mode = im.mode
+    if mode == "RGB":
+        return im
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(im, dtype=np.float64)
+        if mode.startswith("I;16") or values.max(initial=0) > 255:
+            values = values / 257.0
+        grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.repeat(grey[..., None], 3, axis=2), "RGB")
+    if mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+def square_box(width: int, height: int, crop_fraction: float = 1.0) -> tuple[float, float, float, float]:
+    """The centred square, crop_fraction of the short side, in source pixel coordinates."""
+    side = min(width, height) * crop_fraction
+    left, top = (width - side) / 2.0, (height - side) / 2.0
+    return (left, top, left + side, top + side)
+
+
+def preprocess(source, *, max_pixels: int = DEFAULT_MAX_PIXELS, crop_fraction: float = 1.0) -> np.ndarray:
+    """A path, bytes, file object, PIL image or uint8 array -> uint8 [224,224,3] RGB.
+
+    Raises ImageRejected with a reason when the photo cannot be used.
+    """
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim != 3 or source.shape[2] != 3:
+            raise ImageRejected(f"arrays must be uint8 [H,W,3], got {source.dtype} {source.shape}")
+        im = Image.fromarray(source, "RGB")
+    elif isinstance(source, Image.Image):
+        im = source
+    else:
+        im = open_image(source, max_pixels)
+    try:
+        if im.format == "JPEG":
+            # Both sides stay >= the size requested, so the crop still covers 224 pixels.
+            need = math.ceil(SIZE / crop_fraction)
+            im.draft("RGB", (need, need))
+        im.load()
+        im = ImageOps.exif_transpose(im)
+        im = to_rgb(im)
+        if im.size == (SIZE, SIZE) and crop_fraction == 1.0:
+            out = np.asarray(im, dtype=np.uint8)
+        else:
+            box = square_box(*im.size, crop_fraction)
+            out = np.asarray(im.resize((SIZE, SIZE), Image.Resampling.BILINEAR, box=box), dtype=np.uint8)
+    except ImageRejected:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(f"too many pixels: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(f"cannot decode image: {_short(exc)}") from None
+    if out.shape != (SIZE, SIZE, 3):
+        raise ImageRejected(f"unexpected decoded shape {out.shape}")
+    return np.ascontiguousarray(out)
+
+
+def _short(exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 300 else text[:297] + "..."
