@@ -234,7 +234,7 @@ class Marketplace(BaseServer):
 
     def _card(self, listing: dict, layout: str) -> str:
         lid = _esc(listing["listing_id"])
-        href = f"https://www.ebay.com/itm/{lid}?hash=item{lid[-6:]}&amp;amdata=enc%3AAQAJ"
+        href = f"{self.url}/itm/{lid}?hash=item{lid[-6:]}&amp;amdata=enc%3AAQAJ"
         title = _esc(listing["title"])
         image = _esc((listing.get("image_urls") or [""])[0])
         price, original = self._price_html(listing, layout)

@@ -51,6 +51,7 @@ class ItemDetails:
     genre: str | None = None
     label: str | None = None
     catalog_number: str | None = None
+    url: str = ""                     # where the page was read from ('' for a saved file)
 
     def as_raw(self) -> dict:
         raw = asdict(self)
@@ -107,7 +108,9 @@ def parse_item_page(html: str, url: str = "") -> ItemDetails:
     blocked = block_reason(soup)
     if blocked:
         raise ItemPageError(f"blocked: {blocked}")
-    listing_id = listing_id_from_url(url) or _text(soup.select_one(
+    canonical = soup.select_one("link[rel=canonical][href], meta[property='og:url'][content]")
+    listing_id = listing_id_from_url(url) or listing_id_from_url(
+        canonical.get("href") or canonical.get("content") if canonical else None) or _text(soup.select_one(
         ".ux-layout-section__textual-display--itemId .ux-textspans--BOLD, [data-testid=item-number]")) or None
     if not listing_id or not listing_id.isdigit():
         raise ItemPageError("no item number")
@@ -147,5 +150,5 @@ def parse_item_page(html: str, url: str = "") -> ItemDetails:
         listing_id=listing_id, title=title, sold=sold, sold_at=parse_datetime(status), status_text=status,
         price=price.amount, currency=price.currency, price_text=price.text,
         shipping_cost=shipping_from_caption(shipping_text), shipping_text=shipping_text, condition_text=condition,
-        location=location, image_urls=_gallery(soup), specifics=specifics, **lifted)
+        location=location, image_urls=_gallery(soup), specifics=specifics, url=url, **lifted)
 
