@@ -42,7 +42,7 @@ def refresh(
     ensure_limits(proxy_slots=settings.download_concurrency)
 
     reports = [ingest_exports(home, exports)]
-    reports.append(scrape_searches(home, searches, scrape_pages))
+    reports.append(scrape_searches(home, searches, scrape_pages, use_proxies))
     reports.append(download_photos(home, download_limit, use_proxies))
     reports.append(embed_photos(home))
     reports.append(load_lake(home))

@@ -102,3 +102,27 @@ def warehouse_fingerprint(settings: Settings) -> str:
         if "embeddings" in tables:
             parts.append(repr(con.execute(sql("fingerprint_embeddings")).fetchall()))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def embed_needed(settings: Settings, pooling: str = "avg") -> bool:
+    """Whether the embed step has work, answered without loading TensorFlow.
+
+    False when nothing is downloaded, or when the newest registered model for this backbone,
+    preprocessing and pooling has a vector (or an error row) for every downloaded photo.
+    Anything uncertain (no such model yet) says True and lets the embed step decide.
+    """
+    from soldsight.embed.preprocess import PREPROCESS_VERSION
+
+    with open_warehouse(settings) as con:
+        tables = {row[0] for row in con.execute(sql("table_names")).fetchall()}
+        if "images" not in tables or not con.execute(sql("images_ok_count")).fetchall()[0][0]:
+            return False
+        if "embedding_models" not in tables:
+            return True
+        models = con.execute(sql("embedding_model_current"), {
+            "backbone": settings.model, "preprocess_version": PREPROCESS_VERSION, "pooling": pooling,
+        }).fetchall()
+        if not models:
+            return True
+        pending = con.execute(sql("embeddings_pending"), {"model_id": models[0][0], "retry_failed": False})
+        return bool(pending.fetchall())
