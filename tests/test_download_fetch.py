@@ -162,7 +162,10 @@ def test_larger_ebay_size_first_then_fallback(world):
 def test_gateway_sessions_rotate_past_bad_exits(world):
     world.gateway.set_rates(dead=0.3, banned=0.3)
     urls = publish(world, 12)
-    pool = ProxyPool(gateway_slots(world.gateway.proxy_template, 3), cooldown_base=0.02, cooldown_max=0.05)
+    slots = gateway_slots(world.gateway.proxy_template, 3)
+    world.gateway.set_session(slots[0].session, "banned")   # at least two bad exits to leave behind
+    world.gateway.set_session(slots[1].session, "dead")
+    pool = ProxyPool(slots, cooldown_base=0.02, cooldown_max=0.05)
     with Fetcher(pool, **KNOBS) as f:
         outcomes = [f.fetch_image(u) for u in urls]
         snap = f.pool.snapshot()

@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 
 TMP_MARK = ".tmp-"
+# Two workers holding identical bytes write one file: the check-then-write runs under the sha's stripe.
+_STRIPES = [threading.Lock() for _ in range(64)]
 
 
 def image_relpath(sha256: str, ext: str) -> Path:
@@ -22,13 +24,14 @@ def store_image(home: Path, body: bytes, ext: str) -> tuple[str, Path, bool]:
     sha = hashlib.sha256(body).hexdigest()
     rel = image_relpath(sha, ext)
     final = Path(home) / rel
-    if final.is_file() and final.stat().st_size == len(body):
-        return sha, rel, False
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}{TMP_MARK}{os.getpid()}-{threading.get_ident()}"
-    with open(tmp, "wb") as fh:
-        fh.write(body)
-    os.replace(tmp, final)
+    with _STRIPES[int(sha[:2], 16) % len(_STRIPES)]:
+        if final.is_file() and final.stat().st_size == len(body):
+            return sha, rel, False
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f".{final.name}{TMP_MARK}{os.getpid()}-{threading.get_ident()}"
+        with open(tmp, "wb") as fh:
+            fh.write(body)
+        os.replace(tmp, final)
     return sha, rel, True
 
 
