@@ -68,6 +68,7 @@ class MarketFaults:
     captcha_next: int = 0       # the next N requests get a captcha page
     empty_next: int = 0         # the next N searches answer "No exact matches found"
     error_next: int = 0         # the next N requests get a 503
+    fail_page: int = 0          # searches for this result page (_pgn) get a 503 while set
     block_status: int = 200     # the bot-check page's status (the real one is often 200)
     blocked_agents: tuple[str, ...] = ("python-requests",)  # User-Agents always shown the block page
 
@@ -102,6 +103,11 @@ class Marketplace(BaseServer):
         self.faults = MarketFaults()
         self._fault_lock = threading.Lock()
 
+    def reset(self) -> None:
+        """No faults, zero counters."""
+        self.faults.reset()
+        self.counters.reset()
+
     # --- request routing --------------------------------------------------------------------
     def _take(self, name: str) -> bool:
         with self._fault_lock:
@@ -123,7 +129,8 @@ class Marketplace(BaseServer):
         if self._take("captcha_next") or url.path == "/captcha":
             self.counters.add("blocked", url.path)
             return h.send_body(200, _template("captcha.html").template.encode(), "text/html; charset=utf-8")
-        if self._take("error_next"):
+        if self._take("error_next") or (url.path == "/sch/i.html" and self.faults.fail_page
+                                        and params.get("_pgn", "1") == str(self.faults.fail_page)):
             self.counters.add("errors", url.path)
             return h.send_body(503, b"<html><body>Service Unavailable</body></html>", "text/html")
         if url.path == "/sch/i.html":

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from soldsight.ingest.dates import DateError, parse_sold_at, parse_year
 from soldsight.ingest.grades import to_goldmine
-from soldsight.ingest.normalise import SOURCE, condition_category, raw_json, record_hash, split_artists
+from soldsight.ingest.normalise import SOURCE, condition_category, record_hash, split_artists
 from soldsight.ingest.store import error_row
 
 __all__ = ["SOURCE", "listing_row", "scrape_error", "canonical_item_url"]
@@ -46,7 +46,8 @@ def listing_row(card: dict | None, item: dict | None, *, query: str | None, orig
     if card is None and item is None:
         raise ValueError("a listing needs a card or an item page")
     both = {k: v for k, v in (("card", card), ("item", item)) if v is not None}
-    raw = raw_json(both)
+    # Sorted keys: the same card and item always give the same text, hence the same record_hash.
+    raw = json.dumps(both, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     first = item or card
     listing_id = str(first["listing_id"])
 

@@ -163,7 +163,7 @@ def scrape_items(settings: Settings, source: PageSource, query: str, *, limit: i
         pending = con.execute(sql("scrape/items_pending"), {"source": SOURCE, "query": query, "limit": limit}).fetchall()
     for start in range(0, len(pending), ITEM_BATCH):
         rows, errors, states = [], [], []
-        for listing_id, _stored_url, card_json in pending[start:start + ITEM_BATCH]:
+        for listing_id, _stored_url, stored_raw in pending[start:start + ITEM_BATCH]:
             # The configured marketplace is the authority on where item pages live.
             url = item_url(settings.marketplace_url, listing_id)
             page = source.get(url)
@@ -194,7 +194,9 @@ def scrape_items(settings: Settings, source: PageSource, query: str, *, limit: i
                 summary.items["failed"] += 1
                 continue
             item = details.as_raw()
-            rows.append(listing_row(loads(card_json), item, query=query, origin=url, ingested_at=now))
+            # The card as first parsed (from the stored raw text: a JSON round trip through SQL would
+            # re-spell numbers like 15.0 and change the record hash).
+            rows.append(listing_row(loads(stored_raw)["card"], item, query=query, origin=url, ingested_at=now))
             states.append((listing_id, url, "ok", None, json.dumps(item, sort_keys=True), page.attempts))
             summary.items["ok"] += 1
         with open_warehouse(settings) as con:

@@ -1,5 +1,5 @@
 -- Listings found on result cards for a search whose item page is not read yet, most recent first.
-SELECT l.listing_id, l.item_url, json_extract(l.raw, '$.card') AS card
+SELECT l.listing_id, l.item_url, l.raw
 FROM listings AS l
 WHERE l.source = $source
   AND l.query = $query
