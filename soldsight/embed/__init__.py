@@ -8,6 +8,11 @@ Public interface (TensorFlow loads only when a model is built):
 """
 from __future__ import annotations
 
+import os
+
+# TensorFlow's C++ start-up chatter would drown the CLI's output; real errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from soldsight.embed.preprocess import PREPROCESS_VERSION, ImageRejected, preprocess
 
 

@@ -91,7 +91,8 @@ class Embedder:
                 pooled = tf.reduce_mean(tf.maximum(fmap, 1e-6) ** GEM_P, axis=[1, 2]) ** (1.0 / GEM_P)
             else:
                 pooled = tf.reduce_mean(fmap, axis=[1, 2])
-            return tf.math.l2_normalize(pooled, axis=1, epsilon=1e-12)
+            # epsilon bounds the squared norm; tiny so that even weak activations come out unit length
+            return tf.math.l2_normalize(pooled, axis=1, epsilon=1e-30)
 
         self._embed = tf.function(lambda images: pool(features(images)), input_signature=spec)
         self._features = tf.function(features, input_signature=spec)
@@ -139,7 +140,9 @@ def load_embedder(settings: Settings, model: str | None = None, pooling: str = "
     online=None probes the weights host; pass False to forbid any download (tests do).
     """
     name = (model or settings.model).lower()
-    key = (name, pooling, settings.model_weights, settings.models_dir, settings.embed_batch_size, settings.max_image_pixels)
+    key = (name, pooling, settings.embed_batch_size, settings.max_image_pixels)
+    if name != "lite0":  # only keras.applications backbones read weights from settings
+        key += (settings.model_weights, settings.models_dir)
     if key not in _LOADED:
         _LOADED[key] = _build(settings, name, pooling, online)
     return _LOADED[key]

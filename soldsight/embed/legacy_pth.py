@@ -74,6 +74,8 @@ class _TensorRef:
         last = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride))
         if last >= len(data):
             raise LegacyPthError(f"tensor reaches past storage {self.storage.key}")
+        if not self.size:  # a scalar (as_strided cannot make 0-d views)
+            return data[self.offset:self.offset + 1].reshape(()).copy()
         item = data.dtype.itemsize
         view = np.lib.stride_tricks.as_strided(
             data[self.offset:], shape=self.size, strides=[s * item for s in self.stride], writeable=False

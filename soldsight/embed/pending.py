@@ -127,7 +127,10 @@ def _decode_in_order(pool, settings, embedder, todo, lookahead: int) -> Iterator
 
 
 def _embed_chunks(embedder, decoded: Iterable, chunk_size: int) -> Iterator[list[tuple]]:
-    """Rows (sha256, status, error, vector) in chunks of about chunk_size, inferring a batch at a time."""
+    """Rows (sha256, status, error, vector) in chunks of chunk_size (the last may be short).
+
+    A batch is inferred when it is full or when it completes a chunk, so chunks have exact sizes.
+    """
     rows: list[tuple] = []
     batch_keys: list[str] = []
     batch_images: list[np.ndarray] = []
@@ -144,7 +147,7 @@ def _embed_chunks(embedder, decoded: Iterable, chunk_size: int) -> Iterator[list
         else:
             batch_keys.append(sha256)
             batch_images.append(image)
-            if len(batch_images) == embedder.batch_size:
+            if len(batch_images) == embedder.batch_size or len(rows) + len(batch_images) >= chunk_size:
                 run_batch()
         if len(rows) >= chunk_size:
             yield rows

@@ -1,0 +1,122 @@
+"""Preprocessing: every mode to RGB, EXIF orientation, the crop policy, limits and bad files (no TensorFlow here)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from soldsight.embed.preprocess import SIZE, ImageRejected, preprocess
+from tests.fixtures.embedding import image_bytes, noise_photo
+
+
+def test_a_224_rgb_photo_reaches_the_network_unchanged():
+    pixels = np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    out = preprocess(image_bytes(pixels, "PNG"))
+    assert out.dtype == np.uint8 and out.shape == (SIZE, SIZE, 3)
+    np.testing.assert_array_equal(out, pixels)
+    np.testing.assert_array_equal(preprocess(pixels), pixels)
+
+
+def test_path_bytes_file_object_and_pil_image_give_the_same_array(tmp_path):
+    data = image_bytes(noise_photo(3, (640, 480)), "JPEG", quality=90)
+    (tmp_path / "p.jpg").write_bytes(data)
+    reference = preprocess(tmp_path / "p.jpg")
+    for source in (str(tmp_path / "p.jpg"), data, io.BytesIO(data), Image.open(io.BytesIO(data))):
+        np.testing.assert_array_equal(preprocess(source), reference)
+
+
+def test_the_centred_square_of_the_short_side_is_kept():
+    wide = np.zeros((200, 400, 3), np.uint8)
+    wide[:, 100:300] = (250, 20, 20)  # the centred 200x200 square is red, the sides black
+    out = preprocess(image_bytes(wide, "PNG"))
+    assert (np.abs(out.astype(int) - (250, 20, 20)).max(axis=2) <= 2).mean() > 0.97
+
+
+@pytest.mark.parametrize("mode, fmt", [
+    ("L", "PNG"), ("1", "PNG"), ("P", "PNG"), ("CMYK", "JPEG"), ("RGBA", "PNG"), ("LA", "PNG"),
+    ("YCbCr", "JPEG"), ("I;16", "PNG"), ("I", "TIFF"), ("PA", None), ("RGB", "WEBP"),
+])
+def test_every_mode_becomes_rgb(mode, fmt):
+    rgb = noise_photo(7, (256, 256))
+    if mode == "I;16":  # real 16-bit files span 0-65535
+        image = Image.fromarray(np.asarray(rgb.convert("L"), np.uint16) * 257)
+    elif mode == "PA":
+        image = rgb.convert("RGBA").convert("PA")
+    else:
+        image = rgb.convert(mode)
+    assert image.mode == mode
+    out = preprocess(image if fmt is None else image_bytes(image, fmt))
+    assert out.dtype == np.uint8 and out.shape == (SIZE, SIZE, 3)
+    assert out.std() > 5  # a picture, not a blank
+    if mode in ("L", "I;16", "I"):
+        grey = preprocess(image_bytes(rgb.convert("L"), "PNG"))
+        assert np.abs(out.astype(int) - grey).max() <= 1
+
+
+def test_transparent_pixels_become_white_and_opaque_ones_keep_their_colour():
+    rgba = np.zeros((SIZE, SIZE, 4), np.uint8)
+    rgba[:, : SIZE // 2] = (10, 200, 30, 255)  # left half opaque green, right half fully transparent black
+    out = preprocess(image_bytes(Image.fromarray(rgba, "RGBA"), "PNG"))
+    np.testing.assert_array_equal(out[:, : SIZE // 2 - 1], np.broadcast_to((10, 200, 30), (SIZE, SIZE // 2 - 1, 3)))
+    np.testing.assert_array_equal(out[:, SIZE // 2 + 1:], np.full((SIZE, SIZE // 2 - 1, 3), 255))
+    palette = Image.fromarray(rgba, "RGBA").convert("P")
+    palette.info["transparency"] = palette.getpixel((SIZE - 1, 0))
+    out_p = preprocess(image_bytes(palette, "PNG", transparency=palette.info["transparency"]))
+    assert (out_p[:, SIZE // 2 + 1:] == 255).all()
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped():
+    values = np.full((SIZE, SIZE), 32896, np.uint16)  # 128 * 257
+    values[:, : SIZE // 2] = 65535
+    out = preprocess(image_bytes(Image.fromarray(values), "PNG"))
+    assert (out[:, : SIZE // 2] == 255).all() and (out[:, SIZE // 2:] == 128).all()
+
+
+def test_exif_orientation_is_applied():
+    # Stored landscape 400x200: top half red, bottom half blue. Orientation 6 means "rotate 90 degrees clockwise to view".
+    stored = np.zeros((200, 400, 3), np.uint8)
+    stored[:100] = (230, 0, 0)
+    stored[100:] = (0, 0, 230)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    tagged = preprocess(image_bytes(stored, "JPEG", quality=95, exif=exif))
+    upright = preprocess(image_bytes(Image.fromarray(stored).transpose(Image.Transpose.ROTATE_270), "JPEG", quality=95))
+    untagged = preprocess(image_bytes(stored, "JPEG", quality=95))
+    assert np.abs(tagged.astype(int) - upright).mean() < 2
+    # Viewed upright, blue is on the left and red on the right; unrotated, red would be on top.
+    assert tagged[:, :100, 2].mean() > 200 and tagged[:, -100:, 0].mean() > 200
+    assert untagged[:100, :, 0].mean() > 200
+
+
+def test_big_jpegs_are_decoded_small_with_draft_and_stay_close_to_a_full_decode():
+    big = noise_photo(11, (2400, 1800))
+    data = image_bytes(big, "JPEG", quality=92)
+    fast = preprocess(data)
+    box = ((2400 - 1800) / 2, 0, (2400 + 1800) / 2, 1800)
+    full = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR, box=box))
+    assert fast.shape == (SIZE, SIZE, 3)
+    assert np.abs(fast.astype(int) - full).mean() < 3
+
+
+def test_the_pixel_limit_refuses_a_photo_before_decoding_it():
+    data = image_bytes(noise_photo(2, (400, 300)), "PNG")
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        preprocess(data, max_pixels=400 * 300 - 1)
+    assert preprocess(data, max_pixels=400 * 300).shape == (SIZE, SIZE, 3)
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"this is not an image at all", "cannot identify"),
+    (b"", "cannot identify"),
+])
+def test_undecodable_bytes_are_rejected_with_a_reason(data, reason):
+    with pytest.raises(ImageRejected, match=reason):
+        preprocess(data)
+
+
+def test_a_truncated_jpeg_is_rejected_with_a_reason():
+    data = image_bytes(noise_photo(5, (640, 480)), "JPEG")
+    with pytest.raises(ImageRejected, match="cannot (decode|identify)"):
+        preprocess(data[: len(data) // 2])
