@@ -55,7 +55,11 @@ def money(amount: float, currency: str, *, item_page: bool = False, variant: int
 
 
 def load_catalogue(path: Path | str) -> list[dict]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """Listings from a JSON list, a {"listings": [...]} object, or a world folder's catalogue.json."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "catalogue.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         data = data.get("listings", [])
     return list(data)
@@ -103,6 +107,13 @@ class Marketplace(BaseServer):
         self.faults = MarketFaults()
         self._fault_lock = threading.Lock()
 
+    @classmethod
+    def from_world(cls, world_dir: Path | str, image_base_url: str, **kwargs) -> "Marketplace":
+        """The marketplace for a generated world folder (catalogue.json), images on a running image host."""
+        from world.generate import marketplace_listings
+
+        return cls(marketplace_listings(world_dir, image_base_url), **kwargs)
+
     def reset(self) -> None:
         """No faults, zero counters."""
         self.faults.reset()
@@ -145,11 +156,17 @@ class Marketplace(BaseServer):
         h.send_body(404, b"<html><body><h1>Page not found</h1></body></html>", "text/html")
 
     # --- search --------------------------------------------------------------------------
+    @staticmethod
+    def _haystack(x: dict) -> str:
+        return " ".join(str(x.get(k) or "") for k in ("title", "artist", "genre", "format", "label")).lower()
+
     def matches(self, query: str) -> list[dict]:
-        """Listings whose title and artist hold every word of the query, most recent sale first."""
+        """Listings whose title, artist, genre, format or label hold every word of the query (or whose
+        catalogue `keyword` is the query), most recent sale first."""
         words = query.lower().split()
         found = [x for x in self.listings.values()
-                 if words and all(w in f"{x.get('title', '')} {x.get('artist', '')}".lower() for w in words)]
+                 if words and (all(w in self._haystack(x) for w in words)
+                               or " ".join(str(x.get("keyword") or "").lower().split()) == " ".join(words))]
         return sorted(found, key=lambda x: (x["sold_at"], str(x["listing_id"])), reverse=True)
 
     def search_page(self, params: dict) -> str:
@@ -187,8 +204,7 @@ class Marketplace(BaseServer):
 
     def _fewer_words(self, query: str) -> list[dict]:
         words = query.lower().split()
-        return [x for x in self.listings.values()
-                if any(w in f"{x.get('title', '')} {x.get('artist', '')}".lower() for w in words)][:5]
+        return [x for x in self.listings.values() if any(w in self._haystack(x) for w in words)][:5]
 
     def _pagination(self, params: dict, page: int, last: int) -> str:
         def link(n):
@@ -249,7 +265,7 @@ class Marketplace(BaseServer):
         ship = listing.get("shipping_cost")
         shipping = ("Free shipping" if ship == 0 else "Shipping not specified" if ship is None
                     else f"+{money(float(ship), listing['currency'])} {'postage' if listing['currency'] == 'GBP' else 'shipping'}")
-        condition = _esc(listing.get("condition") or "Pre-Owned")
+        condition = _esc(listing.get("condition") or "")
         offer = "Best offer accepted" if listing.get("best_offer_accepted") else ("or Best Offer" if listing.get("best_offer") else "")
         location = f"from {_esc(listing['location'])}" if listing.get("location") else ""
         new = '<span class="LIGHT_HIGHLIGHT">New Listing</span>' if int(lid[-1:] or 0) == 7 else ""
@@ -308,7 +324,7 @@ class Marketplace(BaseServer):
         shipping = ("Free Standard Shipping" if ship == 0 else "Does not ship" if ship is None
                     else f"{money(float(ship), x['currency'], item_page=True)} Economy Shipping")
         specifics = {
-            "Condition": x.get("condition") or "Used", "Artist": x.get("artist"), "Release Year": x.get("release_year"),
+            "Condition": x.get("condition"), "Artist": x.get("artist"), "Release Year": x.get("release_year"),
             "Record Grading": x.get("media_grade"), "Sleeve Grading": x.get("sleeve_grade"), "Format": x.get("format"),
             "Genre": x.get("genre"), "Record Label": x.get("label"), "Catalog Number": x.get("catalog_number"),
         }
@@ -329,7 +345,7 @@ class Marketplace(BaseServer):
         return _template("item.html").substitute(
             title=_esc(x["title"]), og_image=_esc(images[0] if images else ""), status=_esc(status),
             gallery=gallery, price=_esc(money(float(x["price"]), x["currency"], item_page=True)),
-            price_note=price_note, condition=_esc(x.get("condition") or "Used"),
+            price_note=price_note, condition=_esc(x.get("condition") or ""),
             shipping_label="Postage" if x["currency"] == "GBP" else "Shipping", shipping=_esc(shipping),
             location=_esc(x.get("location") or "United States"), specifics=rows, listing_id=_esc(listing_id))
 
