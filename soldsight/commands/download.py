@@ -80,6 +80,8 @@ def run(args, settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(highlight=False)
+    if not console.is_terminal:   # a log file or a pipe: wide enough that proxy labels stay whole
+        console = Console(highlight=False, width=200)
     handler = _setup_logging(settings)
     show = not args.no_progress and console.is_terminal
     progress = Progress(TextColumn("downloading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

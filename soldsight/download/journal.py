@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,7 +69,11 @@ def recover(con: duckdb.DuckDBPyConnection, home: Path, lake_dir: Path) -> int:
 
 
 class ResultWriter:
-    """Collects rows in the writing thread; flushes every `every` rows or `interval` seconds."""
+    """Journals rows from any thread at once; the owning thread flushes them to the warehouse.
+
+    submit() appends to the journal segment and to the pending rows under one lock, and flush()
+    swaps both under that lock, so every row in a segment is in the batch that deletes it.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, home: Path, lake_dir: Path, run_id: str,
                  every: int = 50, interval: float = 2.0):
@@ -76,44 +81,55 @@ class ResultWriter:
         self.every, self.interval = every, interval
         self.folder = journal_dir(home)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
         self.rows: list[dict] = []
         self.seq = 0
         self.written = 0
         self._last_flush = time.monotonic()
-        self._segment = None
-        self._open_segment()
+        self._segment, self._path = self._open_segment()
 
-    def _open_segment(self) -> None:
-        self._path = self.folder / f"images-{self.run_id}-{self.seq:05d}.jsonl"
-        self._segment = open(self._path, "a", encoding="utf-8", buffering=1)
+    def _open_segment(self):
+        path = self.folder / f"images-{self.run_id}-{self.seq:05d}.jsonl"
+        return open(path, "a", encoding="utf-8"), path
 
-    def add(self, row: dict) -> None:
-        self._segment.write(json.dumps(row, default=_json_default, separators=(",", ":")) + "\n")
-        self._segment.flush()
-        self.rows.append(row)
-        if len(self.rows) >= self.every:
-            self.flush()
+    def submit(self, rows: list[dict]) -> None:
+        """Make rows durable against a kill now (one write), and queue them for the next flush."""
+        text = "".join(json.dumps(r, default=_json_default, separators=(",", ":")) + "\n" for r in rows)
+        with self._lock:
+            self._segment.write(text)
+            self._segment.flush()
+            self.rows.extend(rows)
+
+    add = submit
+
+    def due(self) -> bool:
+        return len(self.rows) >= self.every or (
+            bool(self.rows) and time.monotonic() - self._last_flush >= self.interval)
 
     def tick(self) -> None:
-        if self.rows and time.monotonic() - self._last_flush >= self.interval:
+        if self.due():
             self.flush()
 
     def flush(self) -> None:
+        """Merge pending rows into the warehouse (owning thread only), then drop their journal segment."""
         self._last_flush = time.monotonic()
-        if not self.rows:
-            return
-        self.written += store_batch(self.con, self.lake_dir, f"{self.run_id}-{self.seq:05d}", self.rows)
-        self.rows = []
-        self._segment.close()
-        os.unlink(self._path)   # its rows are in the warehouse now
-        self.seq += 1
-        self._open_segment()
+        with self._lock:
+            if not self.rows:
+                return
+            rows, self.rows = self.rows, []
+            old_segment, old_path = self._segment, self._path
+            self.seq += 1
+            self._segment, self._path = self._open_segment()
+        old_segment.close()
+        self.written += store_batch(self.con, self.lake_dir, f"{self.run_id}-{self.seq - 1:05d}", rows)
+        os.unlink(old_path)   # its rows are in the warehouse now
 
     def close(self) -> None:
         self.flush()
-        self._segment.close()
-        if self._path.exists() and self._path.stat().st_size == 0:
-            self._path.unlink()
+        with self._lock:
+            self._segment.close()
+            if self._path.exists() and self._path.stat().st_size == 0:
+                self._path.unlink()
 
 
 def _json_default(value):

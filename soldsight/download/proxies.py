@@ -103,6 +103,11 @@ def build_proxies(urls: list[str], gateway: str | None = None, gateway_slots_n: 
             out.append(Proxy(key=mask_url(url), url=url))
     if gateway:
         out.extend(gateway_slots(gateway, gateway_slots_n))
+    seen: dict[str, int] = {}
+    for proxy in out:   # two lines differing only in the password mask to one label: number them
+        seen[proxy.key] = seen.get(proxy.key, 0) + 1
+        if seen[proxy.key] > 1:
+            proxy.key = f"{proxy.key} #{seen[proxy.key]}"
     return out
 
 

@@ -130,7 +130,7 @@ def download_pending(
             groups: dict[str, list[tuple[str, str]]] = {}
             for s, l, u in pending:
                 if u in stored_by_url:
-                    writer.add(_row(s, l, u, None, stored=stored_by_url[u], now=now))
+                    writer.submit([_row(s, l, u, None, stored=stored_by_url[u], now=now)])
                     summary.reused += 1
                 else:
                     groups.setdefault(u, []).append((s, l))
@@ -155,6 +155,7 @@ def download_pending(
 
 def _run_workers(fetcher: Fetcher, work: list, workers_n: int, writer: ResultWriter,
                  summary: DownloadSummary, home: Path, progress) -> None:
+    """Workers fetch, store and journal; this thread tallies, reports progress and flushes to DuckDB."""
     todo: queue.Queue = queue.Queue()
     for item in work:
         todo.put(item)
@@ -168,10 +169,14 @@ def _run_workers(fetcher: Fetcher, work: list, workers_n: int, writer: ResultWri
             except queue.Empty:
                 return
             try:
-                results.put(_download_one(fetcher, url, keys, home))
-            except Exception as exc:   # a bug in one URL must not kill the run; it becomes a row
+                item = _download_one(fetcher, url, keys, home)
+            except Exception as exc:   # a bug on one URL must not kill the run; it becomes a row
                 log.exception("unexpected error on %s", redact(url))
-                results.put(("crash", url, keys, redact(f"{type(exc).__name__}: {exc}")))
+                item = ("crash", url, keys, None, redact(f"{type(exc).__name__}: {exc}"), False)
+            rows = _rows_for(item)
+            if rows:
+                writer.submit(rows)    # journaled before anyone counts it as done
+            results.put(item)
 
     threads = [threading.Thread(target=worker, name=f"download-{i}", daemon=True) for i in range(workers_n)]
     for t in threads:
@@ -190,12 +195,11 @@ def _run_workers(fetcher: Fetcher, work: list, workers_n: int, writer: ResultWri
                     break
                 continue
             done += 1
-            _settle(item, writer, summary, stop_reason, fetcher)
+            _settle(item, summary, stop_reason, fetcher)
             writer.tick()
             if progress:
                 progress(done, total)
     except KeyboardInterrupt:
-        fetcher.stop_event.set()
         summary.stopped = "interrupted"
         raise
     finally:
@@ -204,7 +208,7 @@ def _run_workers(fetcher: Fetcher, work: list, workers_n: int, writer: ResultWri
             t.join(timeout=fetcher.timeout + 5)
         while True:   # results that arrived while stopping
             try:
-                _settle(results.get_nowait(), writer, summary, stop_reason, fetcher)
+                _settle(results.get_nowait(), summary, stop_reason, fetcher)
                 done += 1
             except queue.Empty:
                 break
@@ -227,36 +231,36 @@ def _download_one(fetcher: Fetcher, url: str, keys: list, home: Path):
     return ("failed", url, keys, outcome, None, False)
 
 
-def _settle(item, writer: ResultWriter, summary: DownloadSummary, stop_reason: list, fetcher: Fetcher) -> None:
+def _rows_for(item) -> list[dict]:
+    kind, url, keys, outcome, stored, _written = item
     now = datetime.now(timezone.utc)
-    if item[0] == "crash":
-        _, url, keys, message = item
-        for s, l in keys:
-            writer.add({"source": s, "listing_id": l, "url": url, "status": "failed", "error": "internal",
-                        "detail": message[:500], "permanent": False, "attempts": 0, "fetched_at": now})
+    if kind == "crash":
+        return [{"source": s, "listing_id": l, "url": url, "status": "failed", "error": "internal",
+                 "detail": stored[:500], "permanent": False, "attempts": 0, "fetched_at": now} for s, l in keys]
+    if kind == "ok":
+        return [_row(s, l, url, outcome, stored=stored, now=now) for s, l in keys]
+    if outcome.stopped and outcome.attempts == 0:
+        return []   # never tried: no row; the next run picks it up
+    return [_row(s, l, url, outcome, now=now) for s, l in keys]
+
+
+def _settle(item, summary: DownloadSummary, stop_reason: list, fetcher: Fetcher) -> None:
+    kind, url, keys, outcome, stored, written = item
+    if kind == "crash":
         summary.failed_transient["internal"] += 1
         return
-    kind, url, keys, outcome, stored, written = item
     if kind == "ok":
         summary.downloaded += 1
         summary.new_files += int(written)
         summary.bytes += stored["bytes"]
         summary.latencies.append(outcome.last.elapsed)
-        for s, l in keys:
-            writer.add(_row(s, l, url, outcome, stored=stored, now=now))
         return
-    if outcome.stopped and outcome.attempts == 0:
-        # Never tried (the pool gave up or the run is stopping): nothing to record, next run does it.
-        summary.not_attempted += 1
-        if outcome.error == "no_proxy" and outcome.detail:
-            stop_reason.append(outcome.detail)
-            fetcher.stop_event.set()
-        return
-    if outcome.stopped and outcome.error == "no_proxy":
+    if outcome.stopped and outcome.error == "no_proxy" and outcome.detail:
         stop_reason.append(outcome.detail)
         fetcher.stop_event.set()
+    if outcome.stopped and outcome.attempts == 0:
+        summary.not_attempted += 1
+        return
     (summary.failed if outcome.permanent else summary.failed_transient)[outcome.error or "failed"] += 1
     log.info("failed %s after %d attempts: %s (%s)", redact(url), outcome.attempts, outcome.error,
              "permanent" if outcome.permanent else "will retry next run")
-    for s, l in keys:
-        writer.add(_row(s, l, url, outcome, now=now))
