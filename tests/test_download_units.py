@@ -14,7 +14,7 @@ from PIL import Image
 from soldsight.download.client import Fetcher
 from soldsight.download.ebay import larger_variant
 from soldsight.download.fetch import PERMANENT, SUSPECT, TRANSIENT, classify_status, is_bot_check, parse_retry_after
-from soldsight.download.pool import BAN, FAILURE, SUCCESS, AllProxiesDown, ProxyPool
+from soldsight.download.pool import BAN, FAILURE, ORIGIN, SUCCESS, AllProxiesDown, ProxyPool
 from soldsight.download.proxies import (Proxy, ProxyConfigError, build_proxies, direct, gateway_slots,
                                         parse_proxy_lines)
 from soldsight.download.store import sweep_temp_files, store_image
@@ -218,7 +218,7 @@ def test_pool_is_thread_safe_under_contention():
 @pytest.mark.parametrize("status,expected", [
     (404, ("http_404", PERMANENT, SUCCESS)), (410, ("http_410", PERMANENT, SUCCESS)),
     (429, ("http_429", TRANSIENT, BAN)), (403, ("http_403", TRANSIENT, BAN)),
-    (500, ("http_500", TRANSIENT, FAILURE)), (503, ("http_503", TRANSIENT, FAILURE)),
+    (500, ("http_500", TRANSIENT, ORIGIN)), (503, ("http_503", TRANSIENT, ORIGIN)),
     (502, ("http_502", TRANSIENT, FAILURE)), (407, ("proxy_auth", TRANSIENT, FAILURE)),
     (400, ("http_400", PERMANENT, SUCCESS)),
 ])
@@ -322,3 +322,21 @@ def test_larger_variant():
 def test_direct_proxy_has_no_url():
     d = direct()
     assert isinstance(d, Proxy) and d.url is None and d.requests_proxies() is None and d.label == "direct"
+
+
+def test_origin_errors_do_not_bench_a_working_proxy():
+    pool = _pool(1, max_failures=2)
+    p = pool.proxies[0]
+    for _ in range(5):
+        pool.acquire()
+        pool.report(p, ORIGIN, error="http_503")
+    row = pool.snapshot()[0]
+    assert row["state"] == "healthy" and row["origin_errors"] == 5 and row["failures"] == 0
+
+
+def test_direct_route_waits_exactly_retry_after_on_429():
+    pool = ProxyPool([direct()], cooldown_base=60, rng=random.Random(0))
+    p = pool.acquire()
+    before = time.monotonic()
+    pool.report(p, BAN, retry_after=0.5, error="http_429")
+    assert 0.5 <= pool.health["direct"].cooldown_until - before < 1.0   # not the 60 s exponential

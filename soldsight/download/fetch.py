@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from soldsight.download.pool import BAN, FAILURE, SUCCESS
+from soldsight.download.pool import BAN, FAILURE, ORIGIN, SUCCESS
 from soldsight.download.proxies import Proxy
 from soldsight.download.ratelimit import HostLimiter
 from soldsight.secrets import redact
@@ -72,8 +72,10 @@ def classify_status(status: int) -> tuple[str, str, str]:
         return f"http_{status}", PERMANENT, SUCCESS
     if status in (408, 425):
         return f"http_{status}", TRANSIENT, FAILURE
-    if status >= 500:
+    if status in (502, 504):   # gateway errors: usually the proxy itself, or its way to the origin
         return f"http_{status}", TRANSIENT, FAILURE
+    if status >= 500:          # the origin's own trouble, carried faithfully by the proxy
+        return f"http_{status}", TRANSIENT, ORIGIN
     return f"http_{status}", PERMANENT, SUCCESS
 
 

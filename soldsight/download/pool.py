@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from soldsight.download.proxies import Proxy
 
 SUCCESS, FAILURE, BAN = "success", "failure", "ban"
+ORIGIN = "origin"   # the proxy worked but the origin answered with an error (500, 503): not the proxy's fault
 
 
 class AllProxiesDown(RuntimeError):
@@ -20,6 +21,7 @@ class Health:
     successes: int = 0
     failures: int = 0
     bans: int = 0
+    origin_errors: int = 0
     consecutive_failures: int = 0
     latency_ewma: float | None = None   # seconds, successful requests only
     level: int = 0                      # cool-downs in a row without a success in between
@@ -131,17 +133,20 @@ class ProxyPool:
 
     def report(self, proxy: Proxy, outcome: str, *, latency: float | None = None,
                retry_after: float | None = None, error: str | None = None) -> None:
-        """Record how a request through `proxy` went: SUCCESS, FAILURE or BAN."""
+        """Record how a request through `proxy` went: SUCCESS, ORIGIN (origin error), FAILURE or BAN."""
         with self._cond:
             h = self.health[proxy.key]
             h.in_flight = max(0, h.in_flight - 1)
             now = time.monotonic()
-            if outcome == SUCCESS:
-                h.successes += 1
+            if outcome in (SUCCESS, ORIGIN):
+                if outcome == SUCCESS:
+                    h.successes += 1
+                else:
+                    h.origin_errors += 1
                 h.consecutive_failures = 0
                 h.level = 0
                 h.probing = False
-                if latency is not None:
+                if latency is not None and outcome == SUCCESS:
                     h.latency_ewma = latency if h.latency_ewma is None else (
                         self.alpha * latency + (1 - self.alpha) * h.latency_ewma)
             else:
@@ -157,15 +162,18 @@ class ProxyPool:
                     proxy.rotate()
                     if retry_after:
                         self._cool(h, now, retry_after)
+                elif outcome == BAN and self.is_direct and retry_after is not None:
+                    # No other route: the origin said when to come back, so come back then.
+                    self._cool(h, now, retry_after, exact=True)
                 elif outcome == BAN or h.probing or h.consecutive_failures >= self.max_failures:
                     if proxy.is_gateway:
                         proxy.rotate()
                     self._cool(h, now, retry_after)
             self._cond.notify_all()
 
-    def _cool(self, h: Health, now: float, retry_after: float | None) -> None:
+    def _cool(self, h: Health, now: float, retry_after: float | None, exact: bool = False) -> None:
         span = min(self.cooldown_max, self.cooldown_base * (2 ** h.level)) * self._rng.uniform(0.75, 1.25)
-        span = max(span, retry_after or 0.0)
+        span = retry_after if exact else max(span, retry_after or 0.0)
         h.cooldown_until = max(h.cooldown_until, now + span)
         h.level += 1
         h.cooldowns += 1
@@ -193,7 +201,7 @@ class ProxyPool:
                 h = self.health[p.key]
                 rows.append({
                     "proxy": p.key, "state": h.state(now), "successes": h.successes, "failures": h.failures,
-                    "bans": h.bans, "consecutive_failures": h.consecutive_failures,
+                    "bans": h.bans, "origin_errors": h.origin_errors, "consecutive_failures": h.consecutive_failures,
                     "latency_ms": None if h.latency_ewma is None else round(h.latency_ewma * 1000, 1),
                     "cooldowns": h.cooldowns, "rotations": p.rotations, "last_error": h.last_error,
                 })
