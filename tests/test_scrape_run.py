@@ -102,6 +102,18 @@ def test_page_limit_stops_early(settings):
         assert len(rows(s)) == 120
 
 
+def test_a_next_link_that_brings_back_the_last_page_again_ends_the_search(settings):
+    with Marketplace(many_rumours(70), layout="s-card") as market:
+        market.faults.next_on_last = True
+        s = fast(settings, market)
+        summary = scrape_searches(s, ["rumours"], pages=10, use_proxy=False)
+        assert market.counters.get("search") == 3          # page 3 repeats page 2: stop there
+        assert summary["cards"] == 70 and summary["pages"] == {"results": 3}
+        assert len(rows(s)) == 70
+        again = scrape_searches(s, ["rumours"], pages=10, use_proxy=False)
+        assert again["pages"] == {"resumed": 3} and market.counters.get("search") == 3
+
+
 def test_an_interrupted_run_resumes_at_the_page_that_failed(settings):
     with Marketplace(many_rumours(130), layout="s-card") as market:
         s = fast(settings, market, max_attempts=2)

@@ -73,6 +73,7 @@ class MarketFaults:
     empty_next: int = 0         # the next N searches answer "No exact matches found"
     error_next: int = 0         # the next N requests get a 503
     fail_page: int = 0          # searches for this result page (_pgn) get a 503 while set
+    next_on_last: bool = False  # the last page still links a next page (which repeats the last one)
     block_status: int = 200     # the bot-check page's status (the real one is often 200)
     blocked_agents: tuple[str, ...] = ("python-requests",)  # User-Agents always shown the block page
 
@@ -212,7 +213,7 @@ class Marketplace(BaseServer):
         items = "".join(f'<li><a class="pagination__item" href="{_esc(link(n))}"'
                         f'{" aria-current=page" if n == page else ""}>{n}</a></li>' for n in range(1, last + 1))
         nxt = (f'<a class="pagination__next icon-link" href="{_esc(link(page + 1))}" aria-label="Go to next search page">&gt;</a>'
-               if page < last else '<button class="pagination__next icon-btn" aria-disabled="true" aria-label="Go to next search page">&gt;</button>')
+               if page < last or self.faults.next_on_last else '<button class="pagination__next icon-btn" aria-disabled="true" aria-label="Go to next search page">&gt;</button>')
         return f'<nav class="pagination" role="navigation"><ol class="pagination__items">{items}</ol>{nxt}</nav>'
 
     # --- cards ---------------------------------------------------------------------------

@@ -18,13 +18,21 @@ BLOCK_PHRASES = (
 _CAPTCHA = re.compile(r"captcha|challenge-form|splashui", re.IGNORECASE)
 
 
-def block_reason(html: str | BeautifulSoup) -> str | None:
-    """Why this page is a bot check ('title: Pardon Our Interruption', 'captcha widget'), or None."""
+def block_reason(html: str | BeautifulSoup, raw: str | None = None) -> str | None:
+    """Why this page is a bot check ('title: Pardon Our Interruption', 'captcha widget'), or None.
+
+    `raw`, the page's text when html is already parsed, lets pages without any captcha marker
+    skip the walk over every element.
+    """
+    if isinstance(html, str):
+        raw = html
     soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html or "", "html.parser")
     for tag in soup.find_all(["title", "h1", "h2"]):
         text = " ".join(tag.get_text(" ").split())
         if any(phrase in text.lower() for phrase in BLOCK_PHRASES):
             return f"{tag.name}: {text[:80]}"
+    if raw is not None and not _CAPTCHA.search(raw):
+        return None
     # Captcha widgets; result cards are excluded so a record titled 'Captcha' cannot trip this.
     for tag in soup.find_all(["div", "iframe", "form", "script", "input"]):
         if tag.find_parent(class_=re.compile(r"^s-(item|card)$")):

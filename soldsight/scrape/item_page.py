@@ -105,7 +105,7 @@ def _gallery(soup: BeautifulSoup) -> list[str]:
 def parse_item_page(html: str, url: str = "") -> ItemDetails:
     """The listing an item page shows. Raises ItemPageError (with the reason) when it cannot be read."""
     soup = BeautifulSoup(html or "", "html.parser")
-    blocked = block_reason(soup)
+    blocked = block_reason(soup, html or "")
     if blocked:
         raise ItemPageError(f"blocked: {blocked}")
     canonical = soup.select_one("link[rel=canonical][href], meta[property='og:url'][content]")

@@ -130,23 +130,25 @@ def scrape_query(settings: Settings, source: PageSource, query: str, *, pages: i
             record["has_next"] = False
         ids = [c.listing_id for c in parsed.cards]
         repeated = bool(ids) and all(i in seen for i in ids)   # past the last page, the last one comes back
-        if not repeated:
-            with open_warehouse(settings) as con:
-                known = {lid: loads(d) for lid, d in con.execute(
-                    sql("scrape/item_details"), {"source": SOURCE, "ids": ids}).fetchall()} if ids else {}
-            for card in parsed.cards:
-                item = known.get(card.listing_id)
-                origin = item.get("url") or url if item else url
-                rows.append(listing_row(card.as_raw(), item, query=query, origin=origin, ingested_at=now))
-                summary.sold += card.sold
-                summary.ended_unsold += not card.sold
+        seen.update(ids)
+        if repeated:
+            record["has_next"] = False   # so a resumed run stops here too
+        else:
             summary.cards += len(parsed.cards)
             summary.skipped_adverts += len(parsed.skipped)
             for e in parsed.errors:
                 errors.append(scrape_error(origin=url, position=e.position, reason=f"card: {e.reason}",
                                            raw=e.html, recorded_at=now))
-        seen.update(ids)
         with open_warehouse(settings) as con:
+            # Item pages already read are merged in, so a re-read card never drops their details.
+            known = {lid: loads(d) for lid, d in con.execute(
+                sql("scrape/item_details"), {"source": SOURCE, "ids": ids}).fetchall()} if ids and not repeated else {}
+            for card in parsed.cards if not repeated else []:
+                item = known.get(card.listing_id)
+                origin = (item.get("url") or url) if item else url
+                rows.append(listing_row(card.as_raw(), item, query=query, origin=origin, ingested_at=now))
+                summary.sold += card.sold
+                summary.ended_unsold += not card.sold
             store(settings, con, url, "page", rows, errors, summary)
             con.execute(sql("scrape/record_page"), {**record, "status": parsed.status})
         summary.pages[parsed.status] += 1

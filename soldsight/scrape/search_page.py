@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
+import soupsieve as sv
 from bs4 import BeautifulSoup, Tag
 
 from soldsight.scrape.blocks import block_reason
@@ -72,6 +74,33 @@ class SearchPage:
     reason: str | None = None        # for 'blocked' and 'unrecognised'
 
 
+@lru_cache(maxsize=None)
+def _css(selector: str):
+    """A compiled selector: compiling once per selector, not per card, is most of the parse speed."""
+    return sv.compile(selector)
+
+
+def _one(tag, selector: str) -> Tag | None:
+    return _css(selector).select_one(tag)
+
+
+def _all(tag, selector: str) -> list[Tag]:
+    return _css(selector).select(tag)
+
+
+def _unstruck_text(holder: Tag) -> str:
+    """The text of holder without the parts inside a strike-through element."""
+    parts = []
+    for string in holder.find_all(string=True):
+        node, struck = string.parent, False
+        while node is not None and not struck:
+            struck = bool(_STRIKE.search(" ".join(node.get("class") or [])))
+            node = None if node is holder else node.parent
+        if not struck:
+            parts.append(str(string))
+    return " ".join(" ".join(parts).split())
+
+
 def _text(tag: Tag | None) -> str:
     return " ".join(tag.get_text(" ").split()) if tag else ""
 
@@ -84,7 +113,7 @@ def _title(tag: Tag | None) -> str:
 
 
 def _image(card: Tag, selector: str) -> str | None:
-    img = card.select_one(selector) or card.find("img")
+    img = _one(card, selector) or card.find("img")
     if img is None:
         return None
     for attr in ("src", "data-src", "data-defer-load"):
@@ -97,7 +126,7 @@ def _image(card: Tag, selector: str) -> str | None:
 def _price_fields(price_tag: Tag | None, card: Tag) -> dict:
     """Price, the struck-through original price and the Best Offer flags from a card."""
     card_text = _text(card).lower()
-    struck = [_text(t) for t in card.find_all(class_=_STRIKE)]
+    struck = [_text(t) for t in _all(card, "[class*=strikethrough i]")]
     original = None
     for text in struck:
         found = find_money(text)
@@ -106,13 +135,10 @@ def _price_fields(price_tag: Tag | None, card: Tag) -> dict:
             break
     shown = ""
     if price_tag is not None:
-        holder = price_tag.parent if price_tag.parent and len(price_tag.parent.select(".s-card__price")) > 1 else price_tag
+        holder = price_tag.parent if price_tag.parent and len(_all(price_tag.parent, ".s-card__price")) > 1 else price_tag
         # Read the price without its struck-through parts; if only a struck price is shown
         # (a Best Offer was accepted), that asking price is all the card tells.
-        clone = BeautifulSoup(str(holder), "html.parser")
-        for t in clone.find_all(class_=_STRIKE):
-            t.decompose()
-        shown = _text(clone) or _text(holder)
+        shown = _unstruck_text(holder) or _text(holder)
     price: Price = parse_price(shown)
     return {
         "price": price.amount, "price_low": price.low, "price_high": price.high, "currency": price.currency,
@@ -123,31 +149,31 @@ def _price_fields(price_tag: Tag | None, card: Tag) -> dict:
 
 
 def _attribute_rows(card: Tag) -> list[str]:
-    return [_text(r) for r in card.select(".s-card__attribute-row") if _text(r)]
+    return [_text(r) for r in _all(card, ".s-card__attribute-row") if _text(r)]
 
 
 def _parse_s_item(card: Tag, position: int, page_url: str) -> Card | str:
-    title = _title(card.select_one(".s-item__title"))
-    link = card.select_one("a.s-item__link") or card.select_one("a[href*='/itm/']")
+    title = _title(_one(card, ".s-item__title"))
+    link = _one(card, "a.s-item__link") or _one(card, "a[href*='/itm/']")
     href = absolute(page_url, link.get("href") if link else None)
     listing_id = listing_id_from_url(href)
     if title.lower() in PLACEHOLDER_TITLES or listing_id in PLACEHOLDER_IDS:
         return f"placeholder card {title!r}"
     if listing_id is None:
         return "advert card (no item link)"
-    caption = _text(card.select_one(".s-item__caption--signal, .s-item__title--tagblock .POSITIVE, "
+    caption = _text(_one(card, ".s-item__caption--signal, .s-item__title--tagblock .POSITIVE, "
                                     ".s-item__title--tagblock .NEGATIVE, .s-item__caption"))
-    shipping_text = _text(card.select_one(".s-item__shipping, .s-item__logisticsCost")) or None
-    location = _text(card.select_one(".s-item__location, .s-item__itemLocation")) or None
+    shipping_text = _text(_one(card, ".s-item__shipping, .s-item__logisticsCost")) or None
+    location = _text(_one(card, ".s-item__location, .s-item__itemLocation")) or None
     return _card(card, "s-item", position, listing_id, title, href, caption,
-                 card.select_one(".s-item__price"), shipping_text,
-                 _text(card.select_one(".s-item__subtitle .SECONDARY_INFO, .s-item__subtitle")) or None,
+                 _one(card, ".s-item__price"), shipping_text,
+                 _text(_one(card, ".s-item__subtitle .SECONDARY_INFO, .s-item__subtitle")) or None,
                  location, _image(card, ".s-item__image-wrapper img, .s-item__image img"))
 
 
 def _parse_s_card(card: Tag, position: int, page_url: str) -> Card | str:
-    title = _title(card.select_one(".s-card__title"))
-    link = card.select_one("a[href*='/itm/']")
+    title = _title(_one(card, ".s-card__title"))
+    link = _one(card, "a[href*='/itm/']")
     href = absolute(page_url, link.get("href") if link else None)
     listing_id = card.get("data-listingid") or listing_id_from_url(href)
     if title.lower() in PLACEHOLDER_TITLES or listing_id in PLACEHOLDER_IDS:
@@ -157,9 +183,9 @@ def _parse_s_card(card: Tag, position: int, page_url: str) -> Card | str:
     rows = _attribute_rows(card)
     shipping_text = next((r for r in rows if re.search(r"shipping|delivery|postage", r, re.I)), None)
     location = next((r for r in rows if re.match(r"(located in|from)\b", r, re.I)), None)
-    return _card(card, "s-card", position, str(listing_id), title, href, _text(card.select_one(".s-card__caption")),
-                 card.select_one(".s-card__price"), shipping_text,
-                 _text(card.select_one(".s-card__subtitle")) or None, location,
+    return _card(card, "s-card", position, str(listing_id), title, href, _text(_one(card, ".s-card__caption")),
+                 _one(card, ".s-card__price"), shipping_text,
+                 _text(_one(card, ".s-card__subtitle")) or None, location,
                  _image(card, "img.s-card__image"))
 
 
@@ -193,11 +219,11 @@ def parse_search_page(html: str, url: str = "") -> SearchPage:
     or 'unrecognised' (neither cards nor an explicit no-match notice: never taken for zero results).
     """
     soup = BeautifulSoup(html or "", "html.parser")
-    blocked = block_reason(soup)
+    blocked = block_reason(soup, html or "")
     if blocked:
         return SearchPage(url, "blocked", None, reason=blocked)
     # Results after the 'fewer words' divider do not match the whole query.
-    nodes = soup.select("li.s-item, li.s-card, li.srp-river-answer--REWRITE_START, div.srp-river-answer--REWRITE_START")
+    nodes = _all(soup, "li.s-item, li.s-card, li.srp-river-answer--REWRITE_START, div.srp-river-answer--REWRITE_START")
     page = SearchPage(url, "results", None, total_results=_total(soup))
     position = 0
     for node in nodes:
@@ -218,7 +244,7 @@ def parse_search_page(html: str, url: str = "") -> SearchPage:
             continue
         page.cards.append(result)
         position += 1
-    nxt = soup.select_one("a.pagination__next[href], a[rel=next][href]")
+    nxt = _one(soup, "a.pagination__next[href], a[rel=next][href]")
     if nxt is not None and nxt.get("aria-disabled") != "true":
         page.next_url = absolute(url, nxt["href"])
     if not page.cards and not page.errors:
@@ -232,12 +258,12 @@ def parse_search_page(html: str, url: str = "") -> SearchPage:
 
 
 def _total(soup: BeautifulSoup) -> int | None:
-    m = _COUNT.search(_text(soup.select_one(".srp-controls__count-heading, h1.srp-controls__count-heading")))
+    m = _COUNT.search(_text(_one(soup, ".srp-controls__count-heading, h1.srp-controls__count-heading")))
     return int(re.sub(r"[,.]", "", m.group(1))) if m else None
 
 
 def _says_no_match(soup: BeautifulSoup) -> bool:
-    if soup.select_one(".srp-save-null-search, .srp-save-null-search__heading"):
+    if _one(soup, ".srp-save-null-search, .srp-save-null-search__heading"):
         return True
-    heading = _text(soup.select_one(".srp-controls__count-heading"))
+    heading = _text(_one(soup, ".srp-controls__count-heading"))
     return bool(re.match(r"0\s+results", heading)) or "no exact matches found" in _text(soup.body).lower()
