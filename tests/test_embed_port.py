@@ -57,9 +57,11 @@ def test_embed_batch_is_unit_length_float32_and_matches_the_pooled_feature_map(l
 
 def test_model_id_names_weights_preprocessing_and_pooling(lite0_embedder, samples, settings):
     from soldsight.embed import load_embedder
+    from soldsight.embed.embedder import model_id_for
     from soldsight.embed.lite0 import file_sha256, weights_path
 
     assert lite0_embedder.model_id == f"lite0-w{file_sha256(weights_path())[:12]}-p{PREPROCESS_VERSION}-avg"
+    assert model_id_for(settings) == lite0_embedder.model_id
     assert load_embedder(settings) is lite0_embedder  # built once per process
     gem = load_embedder(settings, pooling="gem")
     assert gem.model_id.endswith("-gem3") and gem.model_id != lite0_embedder.model_id
@@ -80,6 +82,7 @@ def test_keras_backbone_offline_without_weights_says_how_to_provide_them(setting
     assert "https://storage.googleapis.com/" in message
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside keras' save_weights
 def test_keras_backbone_loads_a_local_weights_file(settings, tmp_path):
     import keras
 

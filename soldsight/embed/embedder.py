@@ -3,6 +3,7 @@
 The stable interface (the price helper codes against it):
     emb = load_embedder(settings, model=None, pooling="avg")
     emb.model_id, emb.dim, emb.name, emb.pooling
+    model_id_for(settings, model=None, pooling="avg") -> the same id, cheaply (no TensorFlow)
     emb.preprocess(image_or_path) -> uint8 [224,224,3]
     emb.embed_batch(uint8 [N,224,224,3]) -> float32 [N,dim], each row L2-normalised
     emb.feature_map(uint8 [N,224,224,3]) -> float32 [N,7,7,dim], the activations before pooling
@@ -59,6 +60,25 @@ class WeightsUnavailable(RuntimeError):
     """No weights for a backbone: offline and no local file."""
 
 
+def make_model_id(name: str, weights_sha256: str, pooling: str = "avg") -> str:
+    """Anything that changes the vectors changes the id: weights, preprocessing version, pooling."""
+    pool_tag = "avg" if pooling == "avg" else f"gem{GEM_P:g}"
+    return f"{name}-w{weights_sha256[:12]}-p{PREPROCESS_VERSION}-{pool_tag}"
+
+
+def model_id_for(settings: Settings, model: str | None = None, pooling: str = "avg") -> str:
+    """The model_id load_embedder would give, without TensorFlow and without downloading anything.
+
+    Raises WeightsUnavailable for a keras.applications backbone with no local weights file.
+    """
+    name = (model or settings.model).lower()
+    if name == "lite0":
+        return make_model_id(name, lite0.file_sha256(lite0.weights_path()), pooling)
+    if name not in KERAS_APPS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return make_model_id(name, lite0.file_sha256(resolve_weights(settings, name, online=False)), pooling)
+
+
 class Embedder:
     """One backbone, built once; call embed_batch as often as you like."""
 
@@ -73,9 +93,7 @@ class Embedder:
         self.weights_sha256 = weights_sha256
         self.batch_size = batch_size
         self.max_pixels = max_pixels
-        pool_tag = "avg" if pooling == "avg" else f"gem{GEM_P:g}"
-        # Anything that changes the vectors changes the id: weights, preprocessing, pooling.
-        self.model_id = f"{name}-w{weights_sha256[:12]}-p{PREPROCESS_VERSION}-{pool_tag}"
+        self.model_id = make_model_id(name, weights_sha256, pooling)
         self._model = features_model
         self._classifier = classifier
         spec = [tf.TensorSpec([None, SIZE, SIZE, 3], tf.uint8)]
@@ -96,6 +114,8 @@ class Embedder:
 
         self._embed = tf.function(lambda images: pool(features(images)), input_signature=spec)
         self._features = tf.function(features, input_signature=spec)
+        # Trace now (one trace serves every batch size), so the first real batch is not charged for it.
+        self._embed(tf.zeros([1, SIZE, SIZE, 3], tf.uint8))
         if classifier is not None:
             self._classify = tf.function(lambda images: tf.nn.softmax(classifier(tf.cast(images, tf.float32), training=False)[1]),
                                          input_signature=spec)

@@ -142,7 +142,7 @@ def load_weights(model, state: dict[str, np.ndarray]) -> None:
             values = [take("_fc.weight").T, take("_fc.bias")]
         else:
             continue
-        expected = [tuple(w.shape) for w in layer.get_weights()]
+        expected = [tuple(w.shape) for w in layer.weights]
         if [v.shape for v in values] != expected:
             raise ValueError(f"layer {name}: weights {[v.shape for v in values]} do not fit {expected}")
         layer.set_weights([np.ascontiguousarray(v, dtype=np.float32) for v in values])
