@@ -1,6 +1,6 @@
 """Embedding throughput: model-only, end-to-end (decode, resize, infer, write), their ratio, peak memory.
 
-    .venv/bin/python bench/embed.py [--photos 512] [--size 500] [--model lite0] [--workers 2]
+    .venv/bin/python bench/embed.py [--photos 512] [--sizes 500,1600] [--model lite0] [--workers 1,2]
 
 Photos are rendered album sleeves (world.generate) shot as phone-like JPEGs (jitter, rotation,
 light), registered in a temporary warehouse as downloaded; nothing is written outside a temp dir.
@@ -77,61 +77,74 @@ def clear_embeddings(settings: Settings) -> None:
     shutil.rmtree(settings.lake_dir / "embeddings", ignore_errors=True)
 
 
+def end_to_end(settings: Settings, embedder, blobs: list[bytes], workers: int, repeats: int) -> list[float]:
+    from soldsight.embed.pending import embed_pending
+
+    register(settings, blobs)
+    rates = []
+    for _ in range(repeats):
+        clear_embeddings(settings)
+        report = embed_pending(settings, embedder, workers=workers)
+        assert report.embedded == len(blobs), report
+        rates.append(report.rate)
+    return rates
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=512)
-    parser.add_argument("--size", type=int, default=500, help="photo side in pixels (eBay s-l500: 500, s-l1600: 1600)")
+    parser.add_argument("--sizes", default="500,1600", help="photo sides in pixels (eBay s-l500 and s-l1600)")
     parser.add_argument("--model", default="lite0")
-    parser.add_argument("--workers", type=int, default=2, help="decoding threads in the end-to-end run")
+    parser.add_argument("--workers", default="1,2", help="decoding threads to try in the end-to-end runs")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    workers = [int(x) for x in args.workers.split(",")]
 
     print(f"machine: {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f} (shared with other helpers)")
     with tempfile.TemporaryDirectory(prefix="soldsight-bench-") as tmp:
-        settings = Settings.from_env(home=Path(tmp))
-        t = time.perf_counter()
-        blobs = photos(args.photos, args.size)
-        register(settings, blobs)
-        print(f"photos: {len(blobs)} JPEGs {args.size}x{args.size}, {statistics.mean(map(len, blobs)) / 1024:.0f} KiB each "
-              f"(made in {time.perf_counter() - t:.1f}s)")
-
+        settings = Settings.from_env(home=Path(tmp) / "model-only")
         from soldsight.embed import load_embedder, preprocess
-        from soldsight.embed.pending import embed_pending
 
         t = time.perf_counter()
         embedder = load_embedder(settings, args.model)
-        print(f"model: {embedder.model_id}, dim {embedder.dim}, built in {time.perf_counter() - t:.1f}s "
+        print(f"model: {embedder.model_id}, dim {embedder.dim}, built and traced in {time.perf_counter() - t:.1f}s "
               f"(TensorFlow import included)")
 
-        t = time.perf_counter()
-        decoded = np.stack([preprocess(b) for b in blobs])
-        decode_rate = len(blobs) / (time.perf_counter() - t)
-        print(f"decode+resize only, 1 thread: {decode_rate:.0f} photos/s")
+        sets = {}
+        for side in sizes:
+            t = time.perf_counter()
+            sets[side] = photos(args.photos, side)
+            kib = statistics.mean(map(len, sets[side])) / 1024
+            made = time.perf_counter() - t
+            t = time.perf_counter()
+            decoded = np.stack([preprocess(b) for b in sets[side]])
+            print(f"photos {side}x{side}: {len(sets[side])} JPEGs, {kib:.0f} KiB each (made in {made:.1f}s); "
+                  f"decode+resize alone, 1 thread: {len(decoded) / (time.perf_counter() - t):.0f} photos/s")
 
         results = {}
         for batch in (32, 64):
             embedder.batch_size = batch
-            embedder.embed_batch(decoded[:batch])  # trace and warm up
+            embedder.embed_batch(decoded[:batch])  # warm up
             rates = []
             for _ in range(args.repeats):
                 t = time.perf_counter()
                 embedder.embed_batch(decoded)
                 rates.append(len(decoded) / (time.perf_counter() - t))
-            results[batch] = max(rates)
+            results[batch] = rates
             print(f"model-only, batch {batch}: {statistics.median(rates):.0f} photos/s median, {max(rates):.0f} best "
                   f"of {args.repeats}")
         embedder.batch_size = settings.embed_batch_size
-        model_only = results[settings.embed_batch_size]
+        model_only = max(results[settings.embed_batch_size])
 
-        e2e = []
-        for _ in range(args.repeats):
-            clear_embeddings(settings)
-            report = embed_pending(settings, embedder, workers=args.workers)
-            assert report.embedded == len(blobs), report
-            e2e.append(report.rate)
-        print(f"end-to-end (read, decode, resize, infer, lake write, warehouse load), batch {settings.embed_batch_size}, "
-              f"{args.workers} decode threads: {statistics.median(e2e):.0f} photos/s median, {max(e2e):.0f} best")
-        print(f"ratio end-to-end / model-only (best runs, batch {settings.embed_batch_size}): {max(e2e) / model_only:.2f}")
+        for side in sizes:
+            for n in workers:
+                home = Path(tmp) / f"e2e-{side}-{n}"
+                rates = end_to_end(Settings.from_env(home=home), embedder, sets[side], n, args.repeats)
+                print(f"end-to-end {side}px (read, decode, resize, infer, lake write, warehouse load), batch "
+                      f"{settings.embed_batch_size}, {n} decode thread(s): {statistics.median(rates):.0f} photos/s median, "
+                      f"{max(rates):.0f} best; ratio to model-only (best/best): {max(rates) / model_only:.2f}")
+                shutil.rmtree(home, ignore_errors=True)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory (max RSS of this process): {peak:.0f} MiB")
     print(f"load average after: {os.getloadavg()[0]:.2f}")

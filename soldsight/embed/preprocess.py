@@ -91,6 +91,7 @@ def preprocess(source, *, max_pixels: int = DEFAULT_MAX_PIXELS, crop_fraction: f
         im = source
     else:
         im = open_image(source, max_pixels)
+    opened = im if im is not source else None  # ours to close (a caller's PIL image is left open)
     try:
         if im.format == "JPEG":
             # Both sides stay >= the size requested, so the crop still covers 224 pixels.
@@ -110,6 +111,9 @@ def preprocess(source, *, max_pixels: int = DEFAULT_MAX_PIXELS, crop_fraction: f
         raise ImageRejected(f"too many pixels: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected(f"cannot decode image: {_short(exc)}") from None
+    finally:
+        if opened is not None:
+            opened.close()
     if out.shape != (SIZE, SIZE, 3):
         raise ImageRejected(f"unexpected decoded shape {out.shape}")
     return np.ascontiguousarray(out)
