@@ -148,8 +148,10 @@ def main() -> None:
             stop(host)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     print(f"download bench: {args.images} photos of ~{args.kb} KB, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} cores; image host and proxies in separate processes on this machine")
+          f"{os.cpu_count()} cores; image host and proxies in separate processes on this machine; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'run':<38}{'ok':>6}{'failed':>7}{'img/s':>8}{'MB/s':>7}{'p50 ms':>8}{'p95 ms':>8}{'retries':>8}")
     for r in results:
         print(f"{r['label']:<38}{r['ok']:>6}{r['failed']:>7}{r['img_s']:>8.0f}{r['mb'] / r['seconds']:>7.1f}"
@@ -157,7 +159,8 @@ def main() -> None:
     for faults in (False, True):
         d, p = [r for r in results if r["faults"] == faults]
         print(f"ratio proxies/direct{' with faults' if faults else ''}: {p['img_s'] / d['img_s']:.2f}")
-    print(f"peak RSS of the downloader process: {peak_mb:.0f} MB")
+    print(f"peak RSS of the downloader process: {peak_mb:.0f} MB; its CPU time "
+          f"{cpu.ru_utime + cpu.ru_stime:.1f}s for {4 * args.images} downloads (with set-up)")
     if any(r["failed_reasons"] for r in results):
         print("left for the next run:", {r["label"]: r["failed_reasons"] for r in results if r["failed_reasons"]})
 

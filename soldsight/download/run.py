@@ -77,7 +77,7 @@ def download_pending(
     retry_permanent: bool = False,
     fetcher: Fetcher | None = None,
     progress: Callable[[int, int], None] | None = None,
-    flush_every: int = 50,
+    flush_every: int = 500,
     flush_interval: float = 2.0,
 ) -> DownloadSummary:
     """Download the photos of every listing that are not stored yet; returns what happened.

@@ -25,11 +25,18 @@ def store_image(home: Path, body: bytes, ext: str) -> tuple[str, Path, bool]:
     rel = image_relpath(sha, ext)
     final = Path(home) / rel
     with _STRIPES[int(sha[:2], 16) % len(_STRIPES)]:
-        if final.is_file() and final.stat().st_size == len(body):
-            return sha, rel, False
-        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if os.stat(final).st_size == len(body):
+                return sha, rel, False
+        except FileNotFoundError:
+            pass
         tmp = final.parent / f".{final.name}{TMP_MARK}{os.getpid()}-{threading.get_ident()}"
-        with open(tmp, "wb") as fh:
+        try:
+            fh = open(tmp, "wb")
+        except FileNotFoundError:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(tmp, "wb")
+        with fh:
             fh.write(body)
         os.replace(tmp, final)
     return sha, rel, True
