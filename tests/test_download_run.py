@@ -179,3 +179,24 @@ def test_gateway_from_settings(world, dl_settings):
     assert all(r["proxy"].startswith("http://user-session-") and "gwsecret" not in r["proxy"]
                for r in image_rows(settings))
     assert world.gateway.counters.get("bans") >= 1 and len(s.proxies) == 2
+
+
+def test_listings_from_the_ingest_path(world, dl_settings, tmp_path):
+    """The photos of listings that came in through `ingest` (the lead's module) are downloaded."""
+    import json
+
+    from soldsight.ingest.ingest import ingest_file
+    from warehouse.connection import open_warehouse
+
+    urls = publish(world, 3, prefix="ing")
+    records = [{"ebay_id": f"90000{i}", "title": f"LP {i}", "price": {"value": 10 + i, "currency": "USD"},
+                "sold_date": "May 06, 2024 16:11:12 PDT", "image_url": u} for i, u in enumerate(urls)]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(records))
+    with open_warehouse(dl_settings) as con:
+        summary = ingest_file(con, dl_settings.lake_dir, export)
+    assert summary.new == 3
+    s = download_pending(dl_settings, proxies_file=world.proxies_file)
+    rows = image_rows(dl_settings)
+    assert s.downloaded == 3 and {r["listing_id"] for r in rows} == {"900000", "900001", "900002"}
+    assert all(r["status"] == "ok" for r in rows)
