@@ -236,3 +236,20 @@ def test_a_card_that_cannot_be_read_becomes_a_scrape_errors_row(settings):
     assert err["reason"].startswith("card: price:") and err["position"] == 0
     assert err["origin"].startswith(market.url + "/sch/i.html") and "186000000001" in err["raw"]
     assert "186000000001" not in {r["listing_id"] for r in rows(s)}
+
+
+def test_when_every_proxy_is_down_pages_fail_as_rows_and_no_credential_is_stored(settings, card_market, world, capsys):
+    for proxy in world.proxies:
+        proxy.set_mode("dead")
+    s = fast(settings, card_market, proxies=world.proxies_file, max_attempts=4)
+    summary = scrape_searches(s, ["rumours", "miles davis"], pages=2)
+    failed = summary["pages"].get("failed", 0)
+    assert set(summary["pages"]) == {"failed"} and summary["cards"] == 0
+    assert failed == (1 if summary["stopped"] else 2)        # the pool may give up before the second search
+    stored = rows(s, "SELECT origin, reason, raw FROM scrape_errors") + rows(s, "SELECT * FROM scrape_pages")
+    assert summary["error_count"] == failed and len(stored) == 2 * failed
+    assert all(r["reason"].startswith("fetch ") for r in stored)
+    text = json.dumps(stored, default=str) + json.dumps(summary) + capsys.readouterr().out
+    for i in range(len(world.proxies)):
+        assert f"secret{i}" not in text
+    assert card_market.counters.get("requests") == 0
