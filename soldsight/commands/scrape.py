@@ -85,4 +85,21 @@ def run(args, settings) -> int:
                               category=args.category, max_age_hours=args.max_age_hours, fresh=args.fresh,
                               use_proxy=not args.direct)
     print(format_summary(summary))
+    print(warehouse_totals(settings, queries))
     return 1 if summary.get("stopped") else 0
+
+
+def warehouse_totals(settings, queries: list[str]) -> str:
+    """Scraped listings now in the warehouse for these searches (sold, ended unsold, with item page)."""
+    from soldsight.scrape.rows import SOURCE
+    from warehouse.connection import open_warehouse
+    from warehouse.sql_files import sql
+
+    with open_warehouse(settings) as con:
+        found = {q: (sold, ended, items) for q, sold, ended, items in
+                 con.execute(sql("scrape/summary"), {"source": SOURCE}).fetchall()}
+    lines = ["in the warehouse:"]
+    for q in queries:
+        sold, ended, items = found.get(q, (0, 0, 0))
+        lines.append(f"  {q}: {sold} sold, {ended} ended unsold, {items} with item page")
+    return "\n".join(lines)
