@@ -253,3 +253,36 @@ def test_when_every_proxy_is_down_pages_fail_as_rows_and_no_credential_is_stored
     for i in range(len(world.proxies)):
         assert f"secret{i}" not in text
     assert card_market.counters.get("requests") == 0
+
+
+def test_a_card_never_replaces_the_richer_row_of_an_export(settings, card_market, tmp_path):
+    from soldsight.ingest.ingest import ingest_file
+
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{
+        "ebay_id": "186000000001", "title": "Fleetwood Mac Rumours (export)", "artist": "Fleetwood Mac",
+        "price": {"value": 21.0, "currency": "USD", "symbol": "$"}, "record_grading": "Near Mint (NM or M-)",
+        "sold_date": "Jul 20, 2026 10:00:00 PDT", "input": {"keyword": "rumours", "count": 60},
+    }]))
+    s = fast(settings, card_market)
+    with open_warehouse(s) as con:
+        ingest_file(con, s.lake_dir, export)
+    summary = scrape_searches(s, ["rumours"], pages=1, items=True, use_proxy=False)
+    assert summary["kept_export"] == 1 and summary["new"] == 11
+    kept = {r["listing_id"]: r for r in rows(s)}["186000000001"]
+    assert (kept["title"], kept["price"], kept["media_grade"]) == ("Fleetwood Mac Rumours (export)", 21.0, "NM")
+    assert kept["origin"] == "export:export.json"
+    assert summary["items"] == {"ok": 11}              # no item page fetched for it either
+
+
+def test_an_interrupted_item_pass_fetches_only_the_items_left(settings, card_market):
+    s = fast(settings, card_market, max_attempts=1)
+    scrape_searches(s, ["rumours"], pages=1, use_proxy=False)
+    card_market.faults.error_next = 3
+    first = scrape_searches(s, ["rumours"], pages=1, items=True, use_proxy=False)
+    assert first["items"] == {"ok": 9, "failed": 3} and first["errors"] == {"fetch http_503": 3}
+    assert rows(s, "SELECT count(*) AS n FROM scrape_items WHERE status = 'failed'") == [{"n": 3}]
+    card_market.reset()
+    second = scrape_searches(s, ["rumours"], pages=1, items=True, use_proxy=False)
+    assert second["items"] == {"ok": 3} and card_market.counters.get("item") == 3
+    assert rows(s, "SELECT count(*) AS n FROM listings WHERE media_grade = 'VG+'") == [{"n": 12}]

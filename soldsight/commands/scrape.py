@@ -47,7 +47,8 @@ def format_summary(s: dict) -> str:
         f"pages: {pages}",
         f"cards: {s['cards']} ({s['sold']} sold, {s['ended_unsold']} ended unsold), "
         f"{s['skipped_adverts']} adverts skipped",
-        f"listings: {s['new']} new, {s['updated']} updated, {s['unchanged']} unchanged",
+        f"listings: {s['new']} new, {s['updated']} updated, {s['unchanged']} unchanged"
+        + (f", {s['kept_export']} already known from exports (kept)" if s.get("kept_export") else ""),
         f"item pages: " + (", ".join(f"{n} {k}" for k, n in sorted(s["items"].items())) or "none"),
         f"errors: {s['error_count']}",
     ]

@@ -32,6 +32,7 @@ class ScrapeSummary:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept_export: int = 0                                 # cards of listings an export already holds (left as they are)
     errors: Counter = field(default_factory=Counter)     # scrape_errors rows written, by reason
     items: Counter = field(default_factory=Counter)      # ok / failed / resumed
     attempts: int = 0
@@ -41,7 +42,7 @@ class ScrapeSummary:
         return {
             "queries": self.queries, "pages": dict(self.pages), "cards": self.cards, "sold": self.sold,
             "ended_unsold": self.ended_unsold, "skipped_adverts": self.skipped_adverts, "new": self.new,
-            "updated": self.updated, "unchanged": self.unchanged, "errors": dict(self.errors),
+            "updated": self.updated, "unchanged": self.unchanged, "kept_export": self.kept_export, "errors": dict(self.errors),
             "error_count": sum(self.errors.values()), "items": dict(self.items), "attempts": self.attempts,
             "stopped": self.stopped,
         }
@@ -143,7 +144,12 @@ def scrape_query(settings: Settings, source: PageSource, query: str, *, pages: i
             # Item pages already read are merged in, so a re-read card never drops their details.
             known = {lid: loads(d) for lid, d in con.execute(
                 sql("scrape/item_details"), {"source": SOURCE, "ids": ids}).fetchall()} if ids and not repeated else {}
+            exported = {lid for (lid,) in con.execute(
+                sql("scrape/known_from_exports"), {"source": SOURCE, "ids": ids}).fetchall()} if ids and not repeated else set()
             for card in parsed.cards if not repeated else []:
+                if card.listing_id in exported:
+                    summary.kept_export += 1
+                    continue
                 item = known.get(card.listing_id)
                 origin = (item.get("url") or url) if item else url
                 rows.append(listing_row(card.as_raw(), item, query=query, origin=origin, ingested_at=now))
