@@ -221,3 +221,17 @@ def test_dead_proxy_error_text_holds_no_password(world):
         out = f.fetch_image(url)
     assert not out.ok and out.error == "proxy"
     assert "secret0" not in out.detail and "secret0" not in out.last.proxy
+
+
+def test_rotated_gateway_sessions_do_not_pile_up_connection_pools(world):
+    world.gateway.set_rates(flaky=1.0)     # every exit drops half its requests: many rotations
+    world.gateway.fail_rate = 0.5
+    urls = publish(world, 30)
+    pool = ProxyPool(gateway_slots(world.gateway.proxy_template, 2), cooldown_base=0.02, cooldown_max=0.05)
+    with Fetcher(pool, **{**KNOBS, "max_attempts": 20}) as f:
+        outcomes = [f.fetch_image(u) for u in urls]
+        f.session()   # prunes on the way in
+        managers = len(f._local.adapter.proxy_manager)
+        rotations = sum(r["rotations"] for r in f.pool.snapshot())
+    assert all(o.ok for o in outcomes)
+    assert rotations > 2 * 2 + 4 and managers <= 2 * 2 + 4

@@ -352,3 +352,26 @@ def test_gateway_failure_rotates_at_once_and_cools_only_when_fresh_sessions_keep
         sessions.add(p.session)
         assert pool.snapshot()[0]["state"] == ("cooling" if i == 2 else "healthy")
     assert len(sessions) == 4
+
+
+def test_waiting_acquire_gives_up_when_the_run_is_cancelled():
+    from soldsight.download.pool import Cancelled
+
+    pool = _pool(1, cooldown_base=1000, cooldown_max=1000)
+    p = pool.acquire()
+    pool.report(p, BAN)
+    cancel = threading.Event()
+    got = []
+
+    def waiter():
+        try:
+            pool.acquire(cancel=cancel)
+        except Cancelled as exc:
+            got.append(exc)
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    cancel.set()
+    pool.wake()
+    t.join(timeout=10)
+    assert not t.is_alive() and got

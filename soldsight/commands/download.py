@@ -99,6 +99,10 @@ def run(args, settings) -> int:
     except ProxyConfigError as exc:
         print(f"soldsight download: {redact(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("soldsight download: interrupted; finished photos are saved, the rest come next run",
+              file=sys.stderr)
+        return 130
         logging.getLogger("soldsight.download").info("run summary: %s",
                                                      format_summary(summary).replace("\n", " | "))
     finally:

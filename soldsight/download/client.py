@@ -12,7 +12,7 @@ from requests.adapters import HTTPAdapter
 
 from soldsight.download.ebay import larger_variant
 from soldsight.download.fetch import PERMANENT, SUSPECT, TRANSIENT, FetchResult, fetch_once
-from soldsight.download.pool import FAILURE, SUCCESS, AllProxiesDown, ProxyPool
+from soldsight.download.pool import FAILURE, SUCCESS, AllProxiesDown, Cancelled, ProxyPool
 from soldsight.download.proxies import direct, load_proxies
 from soldsight.download.ratelimit import HostLimiter
 from soldsight.download.validate import ImageInfo, Invalid, validate_image
@@ -120,6 +120,8 @@ class Fetcher:
     # --- sessions ------------------------------------------------------------
     def session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
+        if s is not None and self._local.adapter.proxy_manager.__len__() > 2 * len(self.pool) + 4:
+            self._prune(self._local.adapter)
         if s is None:
             s = requests.Session()
             s.trust_env = False   # never pick up proxies or .netrc from the environment
@@ -127,13 +129,24 @@ class Fetcher:
             s.mount("http://", adapter)
             s.mount("https://", adapter)
             s.headers["User-Agent"] = self.user_agent
-            self._local.session = s
+            self._local.session, self._local.adapter = s, adapter
             with self._lock:
                 self._sessions.append(s)
         return s
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Ask every fetch in progress to return soon (after its current request)."""
         self.stop_event.set()
+        self.pool.wake()
+
+    def _prune(self, adapter: HTTPAdapter) -> None:
+        """Close connection pools of gateway sessions that were rotated away (they would pile up)."""
+        live = {p.url for p in self.pool.proxies}
+        for url in [u for u in adapter.proxy_manager if u not in live]:
+            adapter.proxy_manager.pop(url).clear()
+
+    def close(self) -> None:
+        self.stop()
         with self._lock:
             for s in self._sessions:
                 s.close()
@@ -171,7 +184,11 @@ class Fetcher:
                 return Outcome(url, False, attempt - 1, FetchResult(url, False, "stopped", TRANSIENT, "run stopped"),
                                stopped=True, errors=errors)
             try:
-                proxy = self.pool.acquire(exclude=tried, timeout=self.acquire_timeout)
+                proxy = self.pool.acquire(exclude=tried, timeout=self.acquire_timeout, cancel=self.stop_event)
+            except Cancelled:
+                return Outcome(url, False, attempt - 1, last if attempt > 1 else
+                               FetchResult(url, False, "stopped", TRANSIENT, "run stopped"), stopped=True,
+                               errors=errors)
             except AllProxiesDown as exc:
                 last = FetchResult(url, False, "no_proxy", TRANSIENT, str(exc))
                 return Outcome(url, False, attempt - 1, last, stopped=True, errors=errors + ["no_proxy"])

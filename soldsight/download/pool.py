@@ -16,6 +16,10 @@ class AllProxiesDown(RuntimeError):
     """Every proxy kept failing through its longest cool-down; the run should stop, not spin."""
 
 
+class Cancelled(RuntimeError):
+    """acquire() gave up because the caller's cancel event was set (the run is stopping)."""
+
+
 @dataclass
 class Health:
     successes: int = 0
@@ -80,7 +84,8 @@ class ProxyPool:
     def is_direct(self) -> bool:
         return len(self.proxies) == 1 and self.proxies[0].url is None and not self.proxies[0].is_gateway
 
-    def acquire(self, exclude: set[str] | frozenset = frozenset(), timeout: float | None = None) -> Proxy:
+    def acquire(self, exclude: set[str] | frozenset = frozenset(), timeout: float | None = None,
+                cancel: threading.Event | None = None) -> Proxy:
         """A usable proxy, preferring ones not in `exclude` (those already tried for this URL).
 
         Blocks until one is usable. Raises AllProxiesDown when all are dead, or when none comes
@@ -90,6 +95,8 @@ class ProxyPool:
         with self._cond:
             waited_since = None
             while True:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the run is stopping")
                 now = time.monotonic()
                 usable = [p for p in self.proxies if self._usable(self.health[p.key], now)]
                 if usable:
@@ -178,6 +185,11 @@ class ProxyPool:
         h.level += 1
         h.cooldowns += 1
         h.probing = False
+
+    def wake(self) -> None:
+        """Wake every waiting acquire() so it can notice a cancel event."""
+        with self._cond:
+            self._cond.notify_all()
 
     def release(self, proxy: Proxy) -> None:
         """Give a proxy back without judging it (the attempt never reached the network)."""

@@ -89,7 +89,9 @@ def download_pending(
     summary = DownloadSummary()
     workers_n = max(1, concurrency or settings.download_concurrency)
     own_fetcher = fetcher is None
-    if fetcher is None:
+    if fetcher is not None:
+        fetcher.stop_event.clear()   # a caller's fetcher may have been stopped by an earlier run
+    else:
         fetcher = Fetcher.from_settings(settings, proxies_file=proxies_file, use_proxy=use_proxy,
                                         gateway_slots=workers_n)
     home = settings.home
@@ -203,7 +205,7 @@ def _run_workers(fetcher: Fetcher, work: list, workers_n: int, writer: ResultWri
         summary.stopped = "interrupted"
         raise
     finally:
-        fetcher.stop_event.set()
+        fetcher.stop()
         for t in threads:
             t.join(timeout=fetcher.timeout + 5)
         while True:   # results that arrived while stopping
@@ -257,7 +259,7 @@ def _settle(item, summary: DownloadSummary, stop_reason: list, fetcher: Fetcher)
         return
     if outcome.stopped and outcome.error == "no_proxy" and outcome.detail:
         stop_reason.append(outcome.detail)
-        fetcher.stop_event.set()
+        fetcher.stop()
     if outcome.stopped and outcome.attempts == 0:
         summary.not_attempted += 1
         return
