@@ -177,6 +177,17 @@ def test_a_record_titled_captcha_is_not_a_block():
     assert parse_search_page(page(s_card(title="Captcha - Pardon Our Mess (EP)")), URL).status == "results"
 
 
+def test_a_search_for_a_record_called_pardon_our_interruption_is_not_a_block():
+    html = page(s_card(title="Pardon Our Interruption - Live LP")).replace(
+        "<title>rumours | eBay</title>", "<title>Pardon Our Interruption for sale | eBay</title>")
+    assert parse_search_page(html, URL).status == "results"
+
+
+def test_a_result_page_that_loads_a_captcha_script_is_still_results():
+    html = page(s_card()).replace("</body>", '<script src="/splashui/captcha/prefetch.js"></script></body>')
+    assert parse_search_page(html, URL).status == "results"
+
+
 def test_a_page_with_no_cards_and_no_notice_is_unrecognised_not_empty():
     parsed = parse_search_page("<html><body><p>Something went wrong</p></body></html>", URL)
     assert parsed.status == "unrecognised"

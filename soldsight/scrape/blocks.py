@@ -27,16 +27,17 @@ def block_reason(html: str | BeautifulSoup, raw: str | None = None) -> str | Non
     if isinstance(html, str):
         raw = html
     soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html or "", "html.parser")
+    # A page that holds results, a no-match notice or an item is that page, whatever its title says
+    # (a search for a record called "Pardon Our Interruption") or whichever scripts it loads.
+    if soup.select_one(".srp-results, li.s-item, li.s-card, .srp-save-null-search, .x-item-title"):
+        return None
     for tag in soup.find_all(["title", "h1", "h2"]):
         text = " ".join(tag.get_text(" ").split())
         if any(phrase in text.lower() for phrase in BLOCK_PHRASES):
             return f"{tag.name}: {text[:80]}"
     if raw is not None and not _CAPTCHA.search(raw):
         return None
-    # Captcha widgets; result cards are excluded so a record titled 'Captcha' cannot trip this.
     for tag in soup.find_all(["div", "iframe", "form", "script", "input"]):
-        if tag.find_parent(class_=re.compile(r"^s-(item|card)$")):
-            continue
         attrs = " ".join(str(tag.get(a, "")) for a in ("id", "class", "src", "action", "name"))
         if _CAPTCHA.search(attrs):
             return "captcha widget"
