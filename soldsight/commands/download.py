@@ -65,11 +65,12 @@ def print_proxy_table(s: DownloadSummary, console) -> None:
     from rich.table import Table
 
     table = Table(title="proxies")
-    for col in ("proxy", "state", "ok", "failed", "bans", "in a row", "latency ms", "cool-downs", "rotations",
-                "last error"):
+    for col in ("proxy", "state", "ok", "failed", "bans", "origin 5xx", "in a row", "latency ms", "cool-downs",
+                "rotations", "last error"):
         table.add_column(col)
     for p in s.proxies:
         table.add_row(redact(p["proxy"]), p["state"], str(p["successes"]), str(p["failures"]), str(p["bans"]),
+                      str(p["origin_errors"]),
                       str(p["consecutive_failures"]), "" if p["latency_ms"] is None else f"{p['latency_ms']:.0f}",
                       str(p["cooldowns"]), str(p["rotations"]), p["last_error"] or "")
     console.print(table)

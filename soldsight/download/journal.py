@@ -63,7 +63,8 @@ def recover(con: duckdb.DuckDBPyConnection, home: Path, lake_dir: Path) -> int:
                 rows.append(json.loads(line))
             except json.JSONDecodeError:
                 continue   # the last line may be cut short by the kill; that download is redone
-        total += store_batch(con, lake_dir, f"recovered-{path.stem}", rows)
+        # Named after the killed run's own batch, so a rebuild from the lake replays it in time order.
+        total += store_batch(con, lake_dir, path.stem.removeprefix("images-") + "-recovered", rows)
         path.unlink()
     return total
 

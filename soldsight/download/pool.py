@@ -38,7 +38,7 @@ class Health:
     def state(self, now: float) -> str:
         if self.cooldown_until > now:
             return "cooling"
-        return "probing" if self.probing else "healthy"
+        return "probing" if self.probing or self.level > 0 else "healthy"   # level > 0: a probe is due
 
 
 class ProxyPool:
