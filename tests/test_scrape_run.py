@@ -286,3 +286,17 @@ def test_an_interrupted_item_pass_fetches_only_the_items_left(settings, card_mar
     second = scrape_searches(s, ["rumours"], pages=1, items=True, use_proxy=False)
     assert second["items"] == {"ok": 3} and card_market.counters.get("item") == 3
     assert rows(s, "SELECT count(*) AS n FROM listings WHERE media_grade = 'VG+'") == [{"n": 12}]
+
+
+def test_an_item_page_that_is_gone_is_not_asked_for_again(settings):
+    catalogue = small_catalogue()
+    with Marketplace(catalogue, layout="s-card") as market:
+        s = fast(settings, market)
+        scrape_searches(s, ["rumours"], pages=1, use_proxy=False)
+        del market.listings["186000000002"]             # the marketplace now answers 404 for it
+        first = scrape_searches(s, ["rumours"], pages=1, items=True, use_proxy=False)
+        assert first["items"] == {"ok": 11, "gone": 1} and first["errors"] == {"fetch http_404": 1}
+        second = scrape_searches(s, ["rumours"], pages=1, items=True, use_proxy=False)
+        assert second["items"] == {} and market.counters.get("item") == 11
+    card_only = {r["listing_id"]: r for r in rows(s)}["186000000002"]
+    assert card_only["price"] == 12.5 and card_only["media_grade"] is None   # the card's row stays

@@ -180,8 +180,10 @@ def scrape_items(settings: Settings, source: PageSource, query: str, *, limit: i
             if not page.ok:
                 reason = _fetch_failure(page)
                 errors.append(scrape_error(origin=url, position=None, reason=reason, raw=None, recorded_at=now))
-                states.append((listing_id, url, "blocked" if page.error == "bot_check" else "failed", reason, None, page.attempts))
-                summary.items["failed"] += 1
+                # 404/410: the item page is gone for good, so it is not asked for again.
+                status = "gone" if page.permanent else "blocked" if page.error == "bot_check" else "failed"
+                states.append((listing_id, url, status, reason, None, page.attempts))
+                summary.items[status if status == "gone" else "failed"] += 1
                 if page.stopped:
                     summary.stopped = page.detail or "every proxy is down"
                     break

@@ -22,7 +22,7 @@ CREATE TABLE scrape_items (
     source       VARCHAR NOT NULL,
     listing_id   VARCHAR NOT NULL,
     url          VARCHAR NOT NULL,
-    status       VARCHAR NOT NULL,      -- ok | failed | blocked
+    status       VARCHAR NOT NULL,      -- ok | failed | blocked | gone (404/410: not asked for again)
     reason       VARCHAR,
     details      JSON,                  -- what the item page gave (specifics, gallery, price, dates), when ok
     attempts     INTEGER NOT NULL,
