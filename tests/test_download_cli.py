@@ -68,6 +68,7 @@ def test_kill_mid_run_then_resume(world, settings):
     world.image_host.faults.reset()
     done = _download(settings, "--concurrency", str(workers), "--proxies", str(world.proxies_file))
     assert done.returncode == 0, done.stderr
+    assert "recovered" in done.stdout   # the killed run's journal was merged, not thrown away
 
     rows = _rows(settings)
     keys = [r[:3] for r in rows]
