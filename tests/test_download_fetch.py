@@ -235,3 +235,16 @@ def test_rotated_gateway_sessions_do_not_pile_up_connection_pools(world):
         rotations = sum(r["rotations"] for r in f.pool.snapshot())
     assert all(o.ok for o in outcomes)
     assert rotations > 2 * 2 + 4 and managers <= 2 * 2 + 4
+
+
+def test_a_wall_recognised_by_the_caller_bans_the_proxy(world):
+    from soldsight.download.fetch import TRANSIENT
+    from soldsight.download.validate import Invalid
+
+    world.image_host.put("/sch/wall.html", b"<html>please solve this captcha</html>", "text/html")
+    with fetcher_for(world.proxy_urls, max_attempts=3) as f:
+        out = f.fetch(world.image_host.url + "/sch/wall.html",
+                      check=lambda r: Invalid("bot_check", TRANSIENT, "captcha") if b"captcha" in r.body else "ok")
+        snap = f.pool.snapshot()
+    assert not out.ok and not out.permanent and out.attempts == 3
+    assert sum(r["bans"] for r in snap) == 3 and sum(r["failures"] for r in snap) == 0

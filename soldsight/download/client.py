@@ -12,7 +12,7 @@ from requests.adapters import HTTPAdapter
 
 from soldsight.download.ebay import larger_variant
 from soldsight.download.fetch import PERMANENT, SUSPECT, TRANSIENT, FetchResult, fetch_once
-from soldsight.download.pool import FAILURE, SUCCESS, AllProxiesDown, Cancelled, ProxyPool
+from soldsight.download.pool import BAN, FAILURE, SUCCESS, AllProxiesDown, Cancelled, ProxyPool
 from soldsight.download.proxies import direct, load_proxies
 from soldsight.download.ratelimit import HostLimiter
 from soldsight.download.validate import ImageInfo, Invalid, validate_image
@@ -171,7 +171,8 @@ class Fetcher:
         """Fetch url with retries, each on a different proxy while there are others.
 
         `check(result)` may reject a 2xx body by returning an Invalid (e.g. not an image); anything
-        else it returns is kept as Outcome.info.
+        else it returns is kept as Outcome.info. An Invalid with error "bot_check" bans the proxy
+        (use kind TRANSIENT to retry elsewhere without ever giving up for good).
         """
         tried: set[str] = set()
         suspect_from: set[str] = set()
@@ -201,8 +202,9 @@ class Fetcher:
             if result.ok and check is not None:
                 info = check(result)
                 if isinstance(info, Invalid):
-                    # A proxy that hands out garbage is suspect too; a bomb is the origin's doing.
-                    health = FAILURE if info.kind == SUSPECT else SUCCESS
+                    # A wall the caller recognised bans the proxy; a proxy that hands out garbage is
+                    # suspect too; a bomb is the origin's doing.
+                    health = BAN if info.error == "bot_check" else FAILURE if info.kind == SUSPECT else SUCCESS
                     result = FetchResult(url, False, info.error, info.kind, info.detail, status=result.status,
                                          content_type=result.content_type, final_url=result.final_url,
                                          elapsed=result.elapsed, proxy=result.proxy, health=health)
