@@ -375,3 +375,39 @@ def test_waiting_acquire_gives_up_when_the_run_is_cancelled():
     pool.wake()
     t.join(timeout=10)
     assert not t.is_alive() and got
+
+
+# --- politeness -----------------------------------------------------------------------------------
+
+
+def test_host_limiter_caps_concurrency_per_host_and_paces_requests():
+    from soldsight.download.ratelimit import HostLimiter
+
+    limiter = HostLimiter(rate=200.0, concurrency=2)
+    lock = threading.Lock()
+    inside = {"a": 0, "b": 0}
+    peak = {"a": 0, "b": 0}
+    starts = {"a": [], "b": []}
+
+    def hit(host):
+        with limiter.slot(f"http://{host}.example:80/x"):
+            with lock:
+                starts[host].append(time.monotonic())
+                inside[host] += 1
+                peak[host] = max(peak[host], inside[host])
+            time.sleep(0.01)
+            with lock:
+                inside[host] -= 1
+
+    threads = [threading.Thread(target=hit, args=(h,)) for h in "ab" * 6]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak == {"a": 2, "b": 2}          # each host capped on its own, and the cap is used
+    # The k-th request to a host starts no sooner than k intervals after the first could (a floor:
+    # sleep never returns early, so this holds however slow the machine is).
+    for host in "ab":
+        for k, started in enumerate(sorted(starts[host])):
+            assert started >= t0 + k / 200

@@ -17,7 +17,6 @@ class HostLimiter:
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._gates: dict[str, threading.BoundedSemaphore] = {}
-        self._paused_until: dict[str, float] = {}
 
     def _gate(self, host: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -26,16 +25,10 @@ class HostLimiter:
                 gate = self._gates[host] = threading.BoundedSemaphore(self.concurrency)
             return gate
 
-    def pause(self, url: str, seconds: float) -> None:
-        """Hold every request to this host for `seconds` (a Retry-After on a direct connection)."""
-        host = host_of(url)
-        with self._lock:
-            self._paused_until[host] = max(self._paused_until.get(host, 0.0), time.monotonic() + seconds)
-
     def _wait_turn(self, host: str) -> None:
         with self._lock:
             now = time.monotonic()
-            start = max(now, self._next_slot.get(host, now), self._paused_until.get(host, 0.0))
+            start = max(now, self._next_slot.get(host, now))
             self._next_slot[host] = start + self.interval
         if start > now:
             time.sleep(start - now)
