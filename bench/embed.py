@@ -77,17 +77,19 @@ def clear_embeddings(settings: Settings) -> None:
     shutil.rmtree(settings.lake_dir / "embeddings", ignore_errors=True)
 
 
-def end_to_end(settings: Settings, embedder, blobs: list[bytes], workers: int, repeats: int) -> list[float]:
+def end_to_end_once(settings: Settings, embedder, n: int, workers: int) -> float:
     from soldsight.embed.pending import embed_pending
 
-    register(settings, blobs)
-    rates = []
-    for _ in range(repeats):
-        clear_embeddings(settings)
-        report = embed_pending(settings, embedder, workers=workers)
-        assert report.embedded == len(blobs), report
-        rates.append(report.rate)
-    return rates
+    clear_embeddings(settings)
+    report = embed_pending(settings, embedder, workers=workers)
+    assert report.embedded == n, report
+    return report.rate
+
+
+def model_only_once(embedder, decoded: np.ndarray) -> float:
+    t = time.perf_counter()
+    embedder.embed_batch(decoded)
+    return len(decoded) / (time.perf_counter() - t)
 
 
 def main() -> int:
@@ -111,40 +113,42 @@ def main() -> int:
         print(f"model: {embedder.model_id}, dim {embedder.dim}, built and traced in {time.perf_counter() - t:.1f}s "
               f"(TensorFlow import included)")
 
-        sets = {}
+        homes, decoded = {}, None
         for side in sizes:
             t = time.perf_counter()
-            sets[side] = photos(args.photos, side)
-            kib = statistics.mean(map(len, sets[side])) / 1024
+            blobs = photos(args.photos, side)
+            kib = statistics.mean(map(len, blobs)) / 1024
             made = time.perf_counter() - t
             t = time.perf_counter()
-            decoded = np.stack([preprocess(b) for b in sets[side]])
-            print(f"photos {side}x{side}: {len(sets[side])} JPEGs, {kib:.0f} KiB each (made in {made:.1f}s); "
+            decoded = np.stack([preprocess(b) for b in blobs])
+            print(f"photos {side}x{side}: {len(blobs)} JPEGs, {kib:.0f} KiB each (made in {made:.1f}s); "
                   f"decode+resize alone, 1 thread: {len(decoded) / (time.perf_counter() - t):.0f} photos/s")
+            homes[side] = Settings.from_env(home=Path(tmp) / f"e2e-{side}")
+            register(homes[side], blobs)
 
-        results = {}
         for batch in (32, 64):
             embedder.batch_size = batch
             embedder.embed_batch(decoded[:batch])  # warm up
-            rates = []
-            for _ in range(args.repeats):
-                t = time.perf_counter()
-                embedder.embed_batch(decoded)
-                rates.append(len(decoded) / (time.perf_counter() - t))
-            results[batch] = rates
+            rates = [model_only_once(embedder, decoded) for _ in range(args.repeats)]
             print(f"model-only, batch {batch}: {statistics.median(rates):.0f} photos/s median, {max(rates):.0f} best "
                   f"of {args.repeats}")
         embedder.batch_size = settings.embed_batch_size
-        model_only = max(results[settings.embed_batch_size])
 
+        # The machine is shared, so each end-to-end run is paired with a model-only run just before it,
+        # and the ratio is taken within pairs (median of pairs).
         for side in sizes:
             for n in workers:
-                home = Path(tmp) / f"e2e-{side}-{n}"
-                rates = end_to_end(Settings.from_env(home=home), embedder, sets[side], n, args.repeats)
+                pairs = []
+                for _ in range(args.repeats):
+                    m = model_only_once(embedder, decoded)
+                    e = end_to_end_once(homes[side], embedder, args.photos, n)
+                    pairs.append((m, e))
+                ratios = [e / m for m, e in pairs]
                 print(f"end-to-end {side}px (read, decode, resize, infer, lake write, warehouse load), batch "
-                      f"{settings.embed_batch_size}, {n} decode thread(s): {statistics.median(rates):.0f} photos/s median, "
-                      f"{max(rates):.0f} best; ratio to model-only (best/best): {max(rates) / model_only:.2f}")
-                shutil.rmtree(home, ignore_errors=True)
+                      f"{settings.embed_batch_size}, {n} decode thread(s): {statistics.median(e for _, e in pairs):.0f} "
+                      f"photos/s median ({max(e for _, e in pairs):.0f} best); paired model-only "
+                      f"{statistics.median(m for m, _ in pairs):.0f}/s; ratio {statistics.median(ratios):.2f} median of "
+                      f"pairs ({', '.join(f'{r:.2f}' for r in ratios)})")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory (max RSS of this process): {peak:.0f} MiB")
     print(f"load average after: {os.getloadavg()[0]:.2f}")

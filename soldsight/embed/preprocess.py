@@ -98,7 +98,7 @@ def preprocess(source, *, max_pixels: int = DEFAULT_MAX_PIXELS, crop_fraction: f
             need = math.ceil(SIZE / crop_fraction)
             im.draft("RGB", (need, need))
         im.load()
-        im = ImageOps.exif_transpose(im)
+        im = ImageOps.exif_transpose(im, in_place=True) or im  # in place: no copy when nothing to turn
         im = to_rgb(im)
         if im.size == (SIZE, SIZE) and crop_fraction == 1.0:
             out = np.asarray(im, dtype=np.uint8)
