@@ -191,6 +191,20 @@ def test_a_block_bans_that_proxy_and_the_page_comes_through_another(settings, ca
     assert len(rows(s)) == 12
 
 
+def test_a_captcha_wall_bans_that_proxy_too(settings, card_market, world):
+    s = fast(settings, card_market, proxies=world.proxies_file)
+    source = PoolPageSource.from_settings(s)
+    card_market.faults.captcha_next = 1
+    try:
+        summary = scrape_searches(s, ["rumours"], pages=1, source=source)
+        health = source.fetcher.pool.health
+    finally:
+        source.close()
+    assert summary["pages"] == {"results": 1} and summary["attempts"] == 2
+    assert sorted(h.bans for h in health.values()) == [0, 0, 0, 1]
+    assert sum(h.failures for h in health.values()) == 0
+
+
 def test_a_proxy_that_serves_bot_checks_is_banned_and_avoided(settings, card_market, world):
     s = fast(settings, card_market, proxies=world.proxies_file)
     world.proxies[0].set_mode("banned", ban_style="botcheck")

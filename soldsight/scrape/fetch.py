@@ -35,8 +35,8 @@ class PoolPageSource:
     """Pages through soldsight.download's Fetcher: rotation, per-proxy health, retries with backoff.
 
     The Fetcher bans a proxy that got "Pardon Our Interruption" and refetches elsewhere. Captcha
-    walls it does not know are caught here by `block_reason` and rejected as suspect, so that
-    proxy is marked failing and the page is fetched again through another one.
+    walls it does not know are caught here by `block_reason` and returned as an Invalid 'bot_check',
+    which bans that proxy too; kind TRANSIENT, so a wall is never taken for a permanent failure.
     """
 
     def __init__(self, fetcher):
@@ -53,13 +53,13 @@ class PoolPageSource:
         return cls(Fetcher.from_settings(settings, use_proxy=use_proxy, **overrides))
 
     def _check(self, result):
-        from soldsight.download.fetch import SUSPECT
+        from soldsight.download.fetch import TRANSIENT
         from soldsight.download.validate import Invalid
 
         text = (result.body or b"").decode("utf-8", errors="replace")
         reason = block_reason(text)
         if reason:
-            return Invalid("bot_check", SUSPECT, f"bot-check page ({reason})")
+            return Invalid("bot_check", TRANSIENT, f"bot-check page ({reason})")
         return text
 
     def get(self, url: str) -> Page:
