@@ -248,3 +248,22 @@ def test_a_wall_recognised_by_the_caller_bans_the_proxy(world):
         snap = f.pool.snapshot()
     assert not out.ok and not out.permanent and out.attempts == 3
     assert sum(r["bans"] for r in snap) == 3 and sum(r["failures"] for r in snap) == 0
+
+
+def test_stalled_body_times_out_and_is_retried(world):
+    [url] = publish(world, 1)
+    world.image_host.faults.add(path_of(url), "stall", times=1, stall=3.0)
+    with fetcher_for(world.proxy_urls, timeout=0.3) as f:
+        out = f.fetch_image(url)
+    assert out.ok and out.errors == ["timeout"] and out.attempts == 2
+
+
+def test_slow_proxy_times_out_and_the_others_carry_the_load(world):
+    world.proxies[0].set_mode("slow", delay=2.0)
+    urls = publish(world, 8)
+    with fetcher_for(world.proxy_urls, timeout=0.3) as f:
+        outcomes = [f.fetch_image(u) for u in urls]
+        slow = {r["proxy"]: r for r in f.pool.snapshot()}[world.proxies[0].masked_url]
+    assert all(o.ok for o in outcomes)
+    assert slow["successes"] == 0 and slow["last_error"] == "timeout"
+    assert sum(o.errors.count("timeout") for o in outcomes) == slow["failures"]

@@ -170,6 +170,8 @@ def _classify_exception(exc: requests.RequestException, proxy: Proxy) -> tuple[s
         return "timeout", TRANSIENT, FAILURE
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc)
+        if "timed out" in text.lower():   # requests wraps a read timeout mid-body as ConnectionError
+            return "timeout", TRANSIENT, FAILURE
         if "IncompleteRead" in text or "Connection broken" in text:
             return "truncated", TRANSIENT, FAILURE
         return ("proxy" if proxy.url is not None and "proxy" in text.lower() else "connection"), TRANSIENT, FAILURE
