@@ -165,6 +165,19 @@ def _light(arr: np.ndarray, rng: random.Random, glare_at, glare_size: float, str
 
 # --- the photo ---------------------------------------------------------------------------------------
 
+@functools.cache
+def _noise_tile() -> np.ndarray:
+    return np.random.default_rng(1234).standard_normal((1100, 1100, 3), dtype=np.float32)
+
+
+def _sensor_noise(shape, rng: random.Random) -> np.ndarray:
+    """Unit Gaussian noise: a window of one fixed tile, much cheaper than fresh draws per photo."""
+    h, w, _ = shape
+    tile = _noise_tile()
+    y, x = rng.randrange(tile.shape[0] - h + 1), rng.randrange(tile.shape[1] - w + 1)
+    return tile[y:y + h, x:x + w]
+
+
 def canvas_size(orientation: str, longest: int) -> tuple[int, int]:
     a, b = ORIENTATIONS[orientation]
     return (longest, longest * b // a) if a >= b else (longest * a // b, longest)
@@ -211,7 +224,7 @@ def compose(job: dict, sleeves_dir: str | None) -> Image.Image:
             glare_centre = (cx + rng.uniform(-0.3, 0.3) * side, cy + rng.uniform(-0.3, 0.3) * side)
             glare_size = side * rng.uniform(0.04, 0.12)
     arr = _light(np.asarray(canvas, np.float32), rng, glare_centre, glare_size, job.get("hard", False))
-    arr += nrng.standard_normal(arr.shape, dtype=np.float32) * np.float32(job["noise"])
+    arr += _sensor_noise(arr.shape, rng) * np.float32(job["noise"])
     img = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
     if job["blur"] > 0:
         img = img.filter(ImageFilter.GaussianBlur(job["blur"] * job["longest"] / 500))
