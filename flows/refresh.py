@@ -29,11 +29,13 @@ def refresh(
     download_limit: int | None = None,
     use_proxies: bool = True,
     run_backtest: bool = True,
+    force_refit: bool = False,
 ) -> dict:
     """Bring the warehouse up to date. Every step only does what is new; a quiet night says so.
 
     home: SOLDSIGHT_HOME for this run (default: the environment's). exports: export files to ingest
     (default: every new file in <home>/inbox/exports). searches: override SOLDSIGHT_SEARCHES.
+    force_refit: refit and backtest even when the data they read has not changed.
     """
     started = datetime.now(timezone.utc)
     settings = settings_for(home)
@@ -46,10 +48,11 @@ def refresh(
     reports.append(download_photos(home, download_limit, use_proxies))
     reports.append(embed_photos(home))
     reports.append(load_lake(home))
-    data = fingerprint(home)
-    reports.append(refit_model(home, data))
+    data = fingerprint(home)  # refit and backtest are cached on it: unchanged data, no refit
+    again = {"refresh_cache": True} if force_refit else {}
+    reports.append(refit_model.with_options(**again)(home, data))
     if run_backtest:
-        reports.append(backtest(home, data))
+        reports.append(backtest.with_options(**again)(home, data))
     return report(home, "refresh", str(flow_run.id or started.isoformat()), started, reports)
 
 

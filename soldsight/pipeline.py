@@ -93,15 +93,23 @@ def record_run(settings: Settings, *, run_id: str, flow: str, started_at: dateti
         })
 
 
-def warehouse_fingerprint(settings: Settings) -> str:
-    """A digest of what pricing depends on (sold listings, ok embeddings); it changes when either does."""
+def warehouse_fingerprint(settings: Settings) -> dict:
+    """What pricing depends on (sold listings, ok embeddings), as a digest that changes when they do.
+
+    Returns {"digest", "listings", "vectors"}: small, so it can be a task result and a cache key.
+    """
     parts = [str(settings.warehouse_path.resolve())]
+    vectors = 0
     with open_warehouse(settings) as con:
         tables = {row[0] for row in con.execute(sql("table_names")).fetchall()}
-        parts.append(repr(con.execute(sql("fingerprint_listings")).fetchall()))
+        listings = con.execute(sql("fingerprint_listings")).fetchall()
+        parts.append(repr(listings))
         if "embeddings" in tables:
-            parts.append(repr(con.execute(sql("fingerprint_embeddings")).fetchall()))
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+            models = con.execute(sql("fingerprint_embeddings")).fetchall()
+            parts.append(repr(models))
+            vectors = sum(int(row[1]) for row in models)
+    return {"digest": hashlib.sha256("|".join(parts).encode()).hexdigest()[:16],
+            "listings": int(listings[0][0]), "vectors": vectors}
 
 
 def embed_needed(settings: Settings, pooling: str = "avg") -> bool:

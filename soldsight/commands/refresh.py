@@ -22,6 +22,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-backtest", action="store_true", help="skip the backtest stage")
 
 
+# A Prefect server tells a run that finds a concurrency slot taken to retry after up to this many
+# seconds (default 30, and a random draw above it): measured here, a free warehouse slot was
+# often reported taken for a moment, which cost 2-60 s per warehouse step. 1 s keeps queues short.
+SLOT_WAIT = "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS"
+
+
 def prefect_environment(home) -> None:
     """Keep Prefect's own state inside SOLDSIGHT_HOME and off the internet, unless told otherwise.
 
@@ -34,6 +40,7 @@ def prefect_environment(home) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "soldsight")
+    os.environ.setdefault(SLOT_WAIT, "1")  # used by the local-mode server this process starts
 
 
 def format_report(result: dict) -> str:
