@@ -1,0 +1,64 @@
+"""`soldsight price PHOTO...`: identify each photo and suggest a price from sold comparables."""
+from __future__ import annotations
+
+import json
+import sys
+
+NAME = "price"
+HELP = ("Identify the item in each photo and suggest a price (with a low-high range) from the most similar "
+        "sold listings; --fit first builds the search index and fits the price model from the warehouse.")
+GRADE_HELP = "Goldmine grade: M NM VG+ VG G+ G F P"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("photos", nargs="*", metavar="PHOTO", help="photo files to price (JPEG, PNG, WEBP...)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per photo, one per line")
+    parser.add_argument("--media", metavar="G", help=f"the record's condition, to adjust the price ({GRADE_HELP})")
+    parser.add_argument("--sleeve", metavar="G", help=f"the sleeve's condition ({GRADE_HELP})")
+    parser.add_argument("--top", type=int, metavar="K", help="comparables to consider and show (default SOLDSIGHT_TOP_K)")
+    parser.add_argument("--currency", metavar="ISO", help="only comparables sold in this currency, e.g. USD")
+    parser.add_argument("--days", type=int, metavar="N", help="only comparables sold in the last N days")
+    parser.add_argument("--fit", action="store_true",
+                        help="(re)build the price index from downloaded listing photos, fit grade effects and "
+                             "calibrate the range and match threshold; run after new listings are embedded")
+
+
+def run(args, settings) -> int:
+    from soldsight.price.service import fit_price_model, price_photos
+
+    if not args.fit and not args.photos:
+        print("soldsight price: give PHOTO paths, or --fit", file=sys.stderr)
+        return 2
+    if args.fit:
+        summary = fit_price_model(settings)
+        print(json.dumps(summary) if args.json else _fit_text(summary), flush=True)
+    if not args.photos:
+        return 0
+    try:
+        answers = price_photos(settings, args.photos, media=args.media, sleeve=args.sleeve, top=args.top,
+                               currency=args.currency, days=args.days)
+    except ValueError as exc:
+        print(f"soldsight price: {exc}", file=sys.stderr)
+        return 2
+    for a in answers:
+        print(json.dumps(a, ensure_ascii=False) if args.json else _text(a, args.top))
+    return 0 if all(a["status"] != "error" for a in answers) else 1
+
+
+def _fit_text(s: dict) -> str:
+    idx = s["index"]
+    return (f"index {idx['index_id']}: {idx['rows']} rows, {idx['photos']} photos of {idx['listings']} listings "
+            f"({idx['unreadable']} unreadable); grades {s['grades']}; calibration {s['calibration']} "
+            f"(threshold {s['threshold']:.3f}, tau {s['price_params']['tau']}, range x{s['price_params']['range_scale']})")
+
+
+def _text(a: dict, top: int | None) -> str:
+    lines = [f"{a['photo']}: {a['status']}" + (f" - {a['reason']}" if a["reason"] else "")]
+    if a["match"]:
+        lines.append(f"  match: {a['match']['title']} (listing {a['match']['listing_id']}, similarity {a['match']['similarity']:.3f})")
+    if a["status"] == "ok":
+        lines.append(f"  suggested {a['suggested_price']:.2f} {a['currency']}  (range {a['low']:.2f} - {a['high']:.2f}, "
+                     f"{a['n_comparables']} comparables)")
+    for c in a["comparables"][: top or 5]:
+        lines.append(f"    {c['similarity']:.3f}  {c['total_price']:>8.2f}  {c['listing_id']}  {c['title']}")
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""Builds the pricing search index: listing photos -> pooled CNN features -> learned whitening -> price_index.
+
+Also fits that whitening from synthetic seller-style views of the indexed photos themselves.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from soldsight.embed.preprocess import ImageRejected
+from soldsight.price import augment
+from soldsight.price.projection import IDENTITY, Projection, fit_learned_whitening
+from soldsight.price.views import load_photo, pool, views
+from warehouse.sql_files import sql
+
+
+@dataclass
+class IndexConfig:
+    """What a search index is made of; stored with the projection so queries use the same recipe."""
+
+    embed_model_id: str = ""
+    pooling: str = "gem"
+    dim: int = 128                 # whitened dims kept (0: no projection, raw pooled features)
+    index_rotations: tuple = (0,)  # listing photos are also indexed turned by these degrees
+    view_set: str = "crops5"       # query windows, see soldsight.price.views.VIEW_SETS
+    query_rotations: tuple = (0,)
+    augment_per_photo: int = 4
+    max_fit_photos: int = 400
+    seed: int = 0
+    projection: str = "none"       # digest of the projection, filled in when fitted
+    artifact: str | None = None    # file under SOLDSIGHT_HOME holding the projection
+
+    @property
+    def index_id(self) -> str:
+        rot = "-".join(str(r) for r in self.index_rotations)
+        return f"{self.embed_model_id}|{self.pooling}|{self.projection}|r{rot}"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "IndexConfig":
+        d = json.loads(text)
+        d["index_rotations"] = tuple(d["index_rotations"])
+        d["query_rotations"] = tuple(d["query_rotations"])
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def features(embedder, batch: np.ndarray, pooling: str) -> np.ndarray:
+    """uint8 [N,224,224,3] -> unit pooled features [N,C] from the embedder's feature map."""
+    if len(batch) == 0:
+        return np.zeros((0, embedder.dim), np.float32)
+    out = []
+    for s in range(0, len(batch), 64):
+        out.append(pool(embedder.feature_map(batch[s:s + 64]), pooling))
+    return np.concatenate(out)
+
+
+def index_sources(con) -> list[dict]:
+    cur = con.execute(sql("price_index_sources"))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _load(settings, rel_path: str):
+    try:
+        return load_photo(Path(settings.home) / rel_path, settings.max_image_pixels)
+    except (ImageRejected, FileNotFoundError, OSError):
+        return None
+
+
+def fit_projection(settings, con, embedder, config: IndexConfig) -> tuple[Projection, dict]:
+    """Learned whitening from (indexed photo, synthetic seller view of it) pairs; identity when dim == 0."""
+    if not config.dim:
+        return IDENTITY, {"note": "no projection asked"}
+    rng = np.random.default_rng(config.seed)
+    sources = index_sources(con)
+    seen, photos = set(), []
+    for row in sources:
+        if row["sha256"] not in seen:
+            seen.add(row["sha256"])
+            photos.append(row)
+    if len(photos) > config.max_fit_photos:
+        photos = [photos[i] for i in sorted(rng.choice(len(photos), config.max_fit_photos, replace=False))]
+    images = [im for im in (_load(settings, p["path"]) for p in photos) if im is not None]
+    if len(images) < 8:
+        return IDENTITY, {"note": f"only {len(images)} photos; projection needs 8 or more"}
+    clean = features(embedder, np.stack([views(im, "full")[0] for im in images]), config.pooling)
+    aug_views, owner, groups = [], [], []
+    for i, im in enumerate(images):
+        for _ in range(config.augment_per_photo):
+            others = [images[j] for j in rng.choice(len(images), 2)]
+            v = views(augment.seller_view(im, rng, others), config.view_set, config.query_rotations)
+            groups.append((len(aug_views), len(aug_views) + len(v), i))
+            aug_views.extend(v)
+    feats = features(embedder, np.stack(aug_views), config.pooling)
+    # The query's best window is what gets compared, so the pair is (clean, best-matching window).
+    aug = np.stack([feats[a:b][np.argmax(feats[a:b] @ clean[i])] for a, b, i in groups])
+    owner = np.array([i for _, _, i in groups])
+    dim = min(config.dim, len(images) - 1)
+    proj = fit_learned_whitening(clean, aug, owner, dim)
+    return proj, {"photos": len(images), "augmented": len(aug), "dim": proj.dim}
+
+
+def build_index(settings, con, embedder, config: IndexConfig, projection: Projection) -> dict:
+    """Replace the rows of config.index_id in price_index with every sold listing photo, projected."""
+    sources = index_sources(con)
+    by_sha: dict[str, list[dict]] = {}
+    for row in sources:
+        by_sha.setdefault(row["sha256"], []).append(row)
+    con.execute("DELETE FROM price_index WHERE index_id = ?", [config.index_id])
+    indexed, unreadable = 0, []
+    shas = list(by_sha)
+    for s in range(0, len(shas), 128):
+        chunk = shas[s:s + 128]
+        loaded = [(sha, _load(settings, by_sha[sha][0]["path"])) for sha in chunk]
+        unreadable += [sha for sha, im in loaded if im is None]
+        loaded = [(sha, im) for sha, im in loaded if im is not None]
+        if not loaded:
+            continue
+        batch = np.stack([v for _, im in loaded for v in views(im, "full", config.index_rotations)])
+        vecs = projection.apply(features(embedder, batch, config.pooling))
+        rows = {k: [] for k in ("source", "listing_id", "sha256", "rotation", "image_path", "currency", "sold_at", "vector")}
+        r = len(config.index_rotations)
+        for n, (sha, _) in enumerate(loaded):
+            for listing in by_sha[sha]:
+                for j, rot in enumerate(config.index_rotations):
+                    rows["source"].append(listing["source"])
+                    rows["listing_id"].append(listing["listing_id"])
+                    rows["sha256"].append(sha)
+                    rows["rotation"].append(rot)
+                    rows["image_path"].append(listing["path"])
+                    rows["currency"].append(listing["currency"])
+                    rows["sold_at"].append(listing["sold_at"])
+                    rows["vector"].append(vecs[n * r + j].tolist())
+                    indexed += 1
+        table = pa.table({**rows, "vector": pa.array(rows["vector"], pa.list_(pa.float32())),
+                          "sold_at": pa.array(rows["sold_at"], pa.timestamp("us", tz="UTC"))})
+        con.register("new_index_rows", table)
+        con.execute(sql("insert_price_index"), {"index_id": config.index_id})
+        con.unregister("new_index_rows")
+    return {"index_id": config.index_id, "rows": indexed, "photos": len(shas) - len(unreadable),
+            "unreadable": len(unreadable), "listings": len({(r["source"], r["listing_id"]) for r in sources})}

@@ -1,0 +1,56 @@
+"""One query photo -> its view vectors -> comparables (by SQL) -> identification with a confidence."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+
+from soldsight.price.index import IndexConfig, features
+from soldsight.price.projection import Projection
+from soldsight.price.views import views
+from warehouse.sql_files import sql
+
+
+def query_vectors(embedder, images, config: IndexConfig, projection: Projection) -> list[np.ndarray]:
+    """Per photo (PIL image), the projected unit vectors of its views; one CNN batch for all photos."""
+    per = [views(im, config.view_set, config.query_rotations) for im in images]
+    if not per:
+        return []
+    feats = projection.apply(features(embedder, np.concatenate(per), config.pooling))
+    out, start = [], 0
+    for v in per:
+        out.append(feats[start:start + len(v)])
+        start += len(v)
+    return out
+
+
+def comparables(con, queries: np.ndarray, index_id: str, *, k: int, rows_per_listing: int = 1,
+                currency: str | None = None, days: int | None = None, exclude=None, now=None) -> list[dict]:
+    """The k most similar sold listings (dicts, best first) for one photo's view vectors."""
+    queries = np.atleast_2d(queries)
+    params = {
+        "queries": queries.astype(np.float32).tolist(), "index_id": index_id, "currency": currency,
+        "days": days, "now": now or datetime.now(timezone.utc), "exclude": list(exclude or []), "k": k,
+        # Exact per-listing grouping needs k x (rows one listing can contribute) candidates.
+        "candidates": k * max(1, rows_per_listing) * len(queries),
+    }
+    cur = con.execute(sql("comparables"), params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def rows_per_listing(con, index_id: str) -> int:
+    rows = con.execute(sql("price_index_rows_per_listing"), {"index_id": index_id}).fetchall()
+    return int(rows[0][0] or 1)
+
+
+def identify(comps: list[dict], threshold: float) -> dict:
+    """Best match and whether it is confident enough to name."""
+    if not comps:
+        return {"match": None, "confident": False, "reason": "no comparables in the index"}
+    best = comps[0]
+    match = {"listing_id": best["listing_id"], "title": best["title"], "similarity": round(float(best["similarity"]), 4)}
+    if best["similarity"] < threshold:
+        return {"match": match, "confident": False,
+                "reason": f"no confident match: best similarity {best['similarity']:.3f} is below the threshold {threshold:.3f}"}
+    return {"match": match, "confident": True, "reason": None}

@@ -1,0 +1,200 @@
+"""The plain functions the CLI and Prefect tasks call: fit_price_model, price_photos, load_state.
+
+The embedder (TensorFlow) is imported only when a photo has to be embedded, so that the
+commands start fast; nothing here imports prefect.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from soldsight.embed.preprocess import ImageRejected
+from soldsight.price import backtest as bt
+from soldsight.price.index import IndexConfig, build_index, fit_projection
+from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
+from soldsight.price.projection import IDENTITY, Projection
+from soldsight.price.search import comparables, identify, query_vectors, rows_per_listing
+from soldsight.price.views import load_photo
+from warehouse.sql_files import sql
+
+
+@dataclass
+class State:
+    """Everything a price query needs besides the embedder, read once from price_models."""
+
+    config: IndexConfig
+    projection: Projection
+    grades: GradeModel
+    params: PriceParams
+    threshold: float
+    model_ids: dict = field(default_factory=dict)
+    rows_per_listing: int = 1
+
+
+def _latest(con, kind: str):
+    rows = con.execute(sql("price_model_latest"), {"kind": kind}).fetchall()
+    return rows[0] if rows else None
+
+
+def _record(con, kind: str, params: dict, metrics: dict | None = None, artifact: str | None = None) -> str:
+    return con.execute(sql("record_price_model"), {"kind": kind, "params": json.dumps(params),
+                                                    "metrics": json.dumps(metrics or {}), "artifact": artifact}).fetchall()[0][0]
+
+
+def load_state(con, home: Path | None = None) -> State | None:
+    proj_row = _latest(con, "projection")
+    if proj_row is None:
+        return None
+    config = IndexConfig.from_json(proj_row[3])
+    projection = IDENTITY
+    if config.artifact:
+        projection = Projection.load(Path(home or ".") / config.artifact) if home else IDENTITY
+    grades_row = _latest(con, "grades")
+    grades = GradeModel()
+    if grades_row is not None:
+        g = json.loads(grades_row[3])
+        grades = GradeModel(grades_row[0], g["media"], g["sleeve"], g["residual_sd"])
+    cal_row = _latest(con, "calibration")
+    params, threshold = PriceParams(), 0.0
+    if cal_row is not None:
+        c = json.loads(cal_row[3])
+        params, threshold = PriceParams(**c["price_params"]), c["threshold"]
+    ids = {"projection": proj_row[0], "grades": grades.model_id, "calibration": cal_row[0] if cal_row else None}
+    return State(config, projection, grades, params, threshold, ids, rows_per_listing(con, config.index_id))
+
+
+def fit_grades(con) -> tuple[GradeModel, str]:
+    rows = con.execute(sql("grade_fit_rows")).fetchall()
+    model, metrics = fit_grade_effects([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
+    model.model_id = _record(con, "grades", model.params(), metrics)
+    return model, model.model_id
+
+
+def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = None) -> dict:
+    """Fit the whitening, rebuild the index, fit grade effects, calibrate on leave-one-out. Returns a summary."""
+    from warehouse.connection import open_warehouse
+
+    if embedder is None:
+        from soldsight.embed import load_embedder
+
+        embedder = load_embedder(settings)
+    config = replace(config or IndexConfig(), embed_model_id=embedder.model_id)
+    with open_warehouse(settings) as con:
+        projection, proj_metrics = fit_projection(settings, con, embedder, config)
+        config.projection = projection.digest
+        if projection.matrix is not None:
+            rel = f"models/price-projection-{projection.digest}.npz"
+            projection.save(Path(settings.home) / rel)
+            config.artifact = rel
+        index_summary = build_index(settings, con, embedder, config, projection)
+        _record(con, "projection", asdict(config), {**proj_metrics, **index_summary}, config.artifact)
+        grades, grades_id = fit_grades(con)
+        rows = bt.held_out(con, config.index_id)
+        comps = bt.loo_comparables(con, config.index_id, rows, settings.top_k)
+        items = {r["listing_id"]: r["item"] for r in rows}
+        params, threshold, cal_metrics = bt.calibrate(rows, comps, grades=grades, min_comparables=settings.min_comparables, items=items)
+        if settings.match_threshold is not None:
+            threshold = settings.match_threshold
+        cal_id = _record(con, "calibration", {"price_params": asdict(params), "threshold": threshold}, cal_metrics)
+    return {"index": index_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
+            "price_params": asdict(params), "threshold": threshold}
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _answer(photo, status, reason=None, **kw) -> dict:
+    out = {"photo": str(photo), "status": status, "reason": reason, "match": None, "suggested_price": None,
+           "low": None, "high": None, "currency": None, "n_comparables": 0, "comparables": []}
+    out.update(kw)
+    return out
+
+
+def _comp_json(c: dict) -> dict:
+    sold = c.get("sold_at")
+    return {"listing_id": c["listing_id"], "title": c["title"], "total_price": c["total_price"],
+            "similarity": round(float(c["similarity"]), 4),
+            "sold_at": sold.isoformat() if hasattr(sold, "isoformat") else sold, "image_path": c["image_path"]}
+
+
+def price_photos(settings, paths, *, media: str | None = None, sleeve: str | None = None, top: int | None = None,
+                 currency: str | None = None, days: int | None = None, embedder=None, store: bool = True) -> list[dict]:
+    """Identify and price each photo; one answer dict per photo, in order. Bad photos get status 'error'."""
+    from warehouse.connection import open_warehouse
+
+    k = top or settings.top_k
+    for label, grade in (("media", media), ("sleeve", sleeve)):
+        if grade is not None and normalise_grade(grade) is None:
+            raise ValueError(f"--{label} {grade!r} is not a Goldmine grade (M NM VG+ VG G+ G F P)")
+    paths = [Path(p) for p in paths]
+    inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": k, "currency": currency, "days": days}
+    with open_warehouse(settings) as con:
+        state = load_state(con, settings.home)
+        answers, images = [], {}
+        for i, p in enumerate(paths):
+            try:
+                if not p.is_file():
+                    raise ImageRejected("no such file")
+                if p.stat().st_size == 0:
+                    raise ImageRejected("empty file")
+                images[i] = load_photo(p, settings.max_image_pixels)
+            except (ImageRejected, OSError) as exc:
+                answers.append(_answer(p, "error", str(exc)))
+                continue
+            answers.append(None)
+        if images and state is None:
+            for i in images:
+                answers[i] = _answer(paths[i], "insufficient", "no price index yet: run `soldsight price --fit`")
+            images = {}
+        if images:
+            if embedder is None:
+                from soldsight.embed import load_embedder
+
+                embedder = load_embedder(settings)
+            vectors = query_vectors(embedder, list(images.values()), state.config, state.projection)
+            for i, q in zip(images, vectors):
+                answers[i] = _price_one(con, paths[i], q, state, k, media, sleeve, currency, days, settings.min_comparables)
+        if store:
+            for p, a in zip(paths, answers):
+                _store(con, p, a, inputs, state, embedder)
+    return answers
+
+
+def _price_one(con, path, q, state: State, k, media, sleeve, currency, days, min_comparables) -> dict:
+    comps = comparables(con, q, state.config.index_id, k=k, rows_per_listing=state.rows_per_listing,
+                        currency=currency, days=days)
+    ident = identify(comps, state.threshold)
+    shown = [_comp_json(c) for c in comps]
+    if not ident["confident"]:
+        return _answer(path, "no_match", ident["reason"], match=ident["match"], comparables=shown, n_comparables=len(comps))
+    s = suggest(comps, min_comparables=min_comparables, grades=state.grades, media=media, sleeve=sleeve, params=state.params)
+    if s["status"] != "ok":
+        return _answer(path, "insufficient", s["reason"], match=ident["match"], comparables=shown,
+                       currency=s.get("currency"), n_comparables=s["n_comparables"])
+    return _answer(path, "ok", None, match=ident["match"], suggested_price=s["suggested_price"], low=s["low"],
+                   high=s["high"], currency=s["currency"], n_comparables=s["n_comparables"], comparables=shown)
+
+
+def _store(con, path: Path, answer: dict, inputs: dict, state: State | None, embedder) -> None:
+    sha = _sha256(path)
+    model_ids = {"embed": getattr(embedder, "model_id", None) or (state.config.embed_model_id if state else None),
+                 "index": state.config.index_id if state else None, **(state.model_ids if state else {})}
+    key = json.dumps([sha or str(path), inputs, model_ids], sort_keys=True)
+    match = answer.get("match") or {}
+    con.execute(sql("record_price_suggestion"), {
+        "suggestion_id": hashlib.sha256(key.encode()).hexdigest(), "photo": str(path), "photo_sha256": sha,
+        "embed_model_id": model_ids["embed"], "index_id": model_ids["index"], "price_model_id": model_ids.get("grades"),
+        "inputs": json.dumps({**inputs, "models": model_ids}), "status": answer["status"], "reason": answer["reason"],
+        "match_listing_id": match.get("listing_id"), "match_title": match.get("title"), "similarity": match.get("similarity"),
+        "suggested_price": answer["suggested_price"], "low": answer["low"], "high": answer["high"],
+        "currency": answer["currency"], "n_comparables": answer["n_comparables"], "output": json.dumps(answer),
+    })
