@@ -411,3 +411,11 @@ def test_host_limiter_caps_concurrency_per_host_and_paces_requests():
     for host in "ab":
         for k, started in enumerate(sorted(starts[host])):
             assert started >= t0 + k / 200
+
+
+def test_proxy_repr_and_pool_snapshot_hold_no_password():
+    [fixed] = build_proxies(["http://u:repr-secret-1@10.0.0.9:80"])
+    [slot] = gateway_slots("http://user-session-{session}:repr-secret-2@gw:1", 1)
+    pool = ProxyPool([fixed, slot])
+    text = repr(fixed) + repr(slot) + repr(pool.snapshot()) + str(pool.proxies)
+    assert "repr-secret" not in text and "u:***@10.0.0.9:80" in text

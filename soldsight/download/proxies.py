@@ -45,6 +45,9 @@ class Proxy:
         self.url = self.template.replace(SESSION, self.session)
         self.rotations += 1
 
+    def __repr__(self) -> str:   # the dataclass default would print the password
+        return f"Proxy({self.key!r}, session={self.session!r})"
+
     def requests_proxies(self) -> dict[str, str] | None:
         return None if self.url is None else {"http": self.url, "https": self.url}
 
