@@ -3,7 +3,7 @@
 The image host and the proxies run in their own processes (as the real ones would), so this
 process measures only the downloader: images/s, p50/p95 latency, retries, peak RSS.
 
-    .venv/bin/python bench/download.py [--images 2000] [--concurrency 16] [--kb 50]
+    .venv/bin/python bench/download.py [--images 2000] [--concurrency 8] [--kb 50]
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def run_once(label: str, host_url: str, n: int, proxy_urls: list[str] | None, co
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=2000)
-    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--concurrency", type=int, default=8, help="worker threads (the product default is 8)")
     ap.add_argument("--kb", type=int, default=50)
     args = ap.parse_args()
 
