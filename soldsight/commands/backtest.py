@@ -33,7 +33,7 @@ def run(args, settings) -> int:
     print(f"{'method':<18} {'listings':>8} {'priced':>7} {'top1':>7} {'top5':>7} {'abstain':>7} {'MdAPE':>7} {'<=25%':>7} {'in range':>8}")
     for method in ("model", "global_median", "same_query_median"):
         m = result[method]
-        mdape = "   -  " if m["mdape"] is None else f"{m['mdape']:5.1f}%"
+        mdape = _pct(m["mdape"])
         print(f"{method:<18} {m['listings']:>8} {m['priced']:>7} {_pct(m.get('top1')):>7} {_pct(m.get('top5')):>7} "
               f"{_pct(m.get('abstained')):>7} {mdape:>7} {_pct(m['within_25']):>7} {_pct(m.get('coverage')):>8}")
     return 0

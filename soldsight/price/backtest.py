@@ -58,7 +58,7 @@ def evaluate(rows, comps, *, grades: GradeModel | None, params: PriceParams, thr
         "listings": n, "priced": len(errors),
         "top1": top1 / ident if ident else None, "top5": top5 / ident if ident else None,
         "identifiable": ident, "abstained": abstain / n if n else None,
-        "mdape": float(np.median(errors) * 100) if errors else None,
+        "mdape": float(np.median(errors)) if errors else None,
         "within_25": float(np.mean(np.array(errors) <= 0.25)) if errors else None,
         "coverage": float(np.mean(inside)) if inside else None,
     }
@@ -77,7 +77,7 @@ def baselines(rows: list[dict]) -> dict:
             if others:
                 errors.append(abs(float(np.median(others)) - r["total_price"]) / r["total_price"])
         out[name] = {"listings": len(rows), "priced": len(errors),
-                     "mdape": float(np.median(errors) * 100) if errors else None,
+                     "mdape": float(np.median(errors)) if errors else None,
                      "within_25": float(np.mean(np.array(errors) <= 0.25)) if errors else None}
     return out
 

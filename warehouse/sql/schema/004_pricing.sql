@@ -60,7 +60,7 @@ CREATE TABLE backtest_results (
     top1         DOUBLE,                -- identification: share whose best match is the same album
     top5         DOUBLE,
     abstained    DOUBLE,                -- share answered 'no confident match'
-    mdape        DOUBLE,                -- median absolute percentage error of the price, in %
+    mdape        DOUBLE,                -- median absolute percentage error of the price, as a fraction (0.18 = 18%)
     within_25    DOUBLE,                -- share priced within +-25% of the true total price
     coverage     DOUBLE,                -- share whose true price lies in [low, high]
     params       JSON,

@@ -1,0 +1,123 @@
+"""End to end on a small generated world: fit, price held-out photos (and bad files), backtest, CLI."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from soldsight.price.index import IndexConfig
+from soldsight.price.service import fit_price_model, price_photos
+from warehouse.connection import open_warehouse
+
+FIELDS = {"photo", "status", "reason", "match", "suggested_price", "low", "high", "currency", "comparables"}
+COMP_FIELDS = {"listing_id", "title", "total_price", "similarity", "sold_at", "image_path"}
+
+
+@pytest.fixture(scope="module")
+def fitted(price_world, lite0_embedder, tmp_path_factory):
+    from soldsight.settings import Settings
+    from tests.fixtures.price import load_world_warehouse
+
+    settings = Settings(home=tmp_path_factory.mktemp("price-home"))
+    load_world_warehouse(settings, price_world)
+    summary = fit_price_model(settings, embedder=lite0_embedder,
+                              config=IndexConfig(dim=64, view_set="crops5", augment_per_photo=1))
+    return settings, summary
+
+
+def answers_file(world):
+    from world.generate import load_answers
+
+    return load_answers(world)
+
+
+def test_fit_indexes_listings_and_stores_versioned_models(fitted):
+    settings, summary = fitted
+    assert summary["index"]["rows"] > 0 and summary["index"]["unreadable"] == 0
+    with open_warehouse(settings) as con:
+        kinds = dict(con.execute("SELECT kind, max(version) FROM price_models GROUP BY kind").fetchall())
+        grades = json.loads(con.execute("SELECT params FROM price_models WHERE kind = 'grades'").fetchall()[0][0])
+    assert set(kinds) == {"projection", "grades", "calibration"}
+    # The world's media grade moves prices more than the sleeve grade, and G is cheaper than NM.
+    assert grades["media"]["G"] < 0 < grades["media"]["NM"]
+
+
+def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder, tmp_path):
+    settings, _ = fitted
+    answers = answers_file(price_world)[:4]
+    not_image = tmp_path / "notes.jpg"
+    not_image.write_text("this is not a photo")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    bomb = tmp_path / "bomb.png"
+    Image.new("L", (9000, 9000)).save(bomb)  # 81 Mpx, over the 40 Mpx limit
+    photos = [price_world / answers[0]["photo"], not_image, empty, bomb, *[price_world / a["photo"] for a in answers[1:]]]
+    got = price_photos(settings, photos, media="VG", sleeve="VG+", embedder=lite0_embedder)
+    assert [a["status"] for a in got[1:4]] == ["error"] * 3
+    assert all(a["reason"] for a in got[1:4])
+    priced = [got[0], *got[4:]]
+    assert all(a["status"] in ("ok", "no_match", "insufficient") for a in priced)
+    assert any(a["status"] == "ok" for a in priced)
+    for a in got:
+        assert FIELDS <= set(a)
+        json.dumps(a)
+    ok = [a for a in priced if a["status"] == "ok"][0]
+    assert ok["low"] <= ok["suggested_price"] <= ok["high"] and ok["currency"]
+    assert set(ok["match"]) == {"listing_id", "title", "similarity"}
+    assert ok["comparables"] and COMP_FIELDS <= set(ok["comparables"][0])
+    sims = [c["similarity"] for c in ok["comparables"]]
+    assert sims == sorted(sims, reverse=True)
+    with open_warehouse(settings) as con:
+        first = con.execute("SELECT count(*), count(DISTINCT photo) FROM price_suggestions").fetchall()[0]
+    price_photos(settings, photos, media="VG", sleeve="VG+", embedder=lite0_embedder)
+    with open_warehouse(settings) as con:
+        again = con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0]
+        stored = con.execute("SELECT status, photo_sha256, inputs, output FROM price_suggestions WHERE photo = ?",
+                             [str(photos[0])]).fetchall()
+    assert first == (len(photos), len(photos)) and again == len(photos)
+    assert stored[0][1] and json.loads(stored[0][2])["media"] == "VG" and json.loads(stored[0][3])["status"] == stored[0][0]
+
+
+def test_condition_moves_the_price(fitted, price_world, lite0_embedder):
+    settings, _ = fitted
+    photo = price_world / answers_file(price_world)[0]["photo"]
+    good, poor = (price_photos(settings, [photo], media=g, sleeve=g, embedder=lite0_embedder, store=False)[0]
+                  for g in ("NM", "G"))
+    if good["status"] == "ok" and poor["status"] == "ok":
+        assert poor["suggested_price"] < good["suggested_price"]
+    else:
+        assert good["status"] == poor["status"]
+
+
+def test_backtest_writes_model_and_baselines(fitted):
+    from soldsight.price.backtest import run_backtest
+
+    settings, _ = fitted
+    result = run_backtest(settings)
+    assert {"model", "global_median", "same_query_median"} <= set(result)
+    assert 0 <= result["model"]["top1"] <= result["model"]["top5"] <= 1
+    assert result["model"]["mdape"] is not None and result["same_query_median"]["mdape"] is not None
+    with open_warehouse(settings) as con:
+        methods = {r[0] for r in con.execute("SELECT method FROM backtest_results WHERE run_id = ?", [result["run_id"]]).fetchall()}
+    assert methods == {"model", "global_median", "same_query_median"}
+
+
+def test_cli_help_and_json(fitted, price_world, capsys, monkeypatch, lite0_embedder):
+    from soldsight import cli
+
+    settings, _ = fitted
+    with pytest.raises(SystemExit):
+        cli.main(["price", "--help"])
+    assert "--media" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["backtest", "--help"])
+    monkeypatch.setenv("SOLDSIGHT_HOME", str(settings.home))
+    # The session's embedder stands in for a fresh load, to keep the suite fast.
+    monkeypatch.setattr("soldsight.embed.load_embedder", lambda *a, **k: lite0_embedder)
+    photo = price_world / answers_file(price_world)[1]["photo"]
+    assert cli.main(["price", str(photo), "--json", "--top", "3"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert FIELDS <= set(line) and len(line["comparables"]) <= 3
+    assert cli.main(["backtest"]) == 0
+    assert "same_query_median" in capsys.readouterr().out
