@@ -13,6 +13,7 @@ Public API (stable; see docs/download.md):
 from soldsight.download.client import Fetcher, Outcome, PageResult
 from soldsight.download.fetch import PERMANENT, SUSPECT, TRANSIENT, FetchResult, fetch_once
 from soldsight.download.pool import AllProxiesDown, ProxyPool
+from soldsight.download.ratelimit import HostLimiter
 from soldsight.download.proxies import Proxy, ProxyConfigError, direct, load_proxies, parse_proxy_lines
 from soldsight.download.run import DownloadSummary, download_pending
 from soldsight.download.validate import ImageInfo, Invalid, validate_image
@@ -20,5 +21,5 @@ from soldsight.download.validate import ImageInfo, Invalid, validate_image
 __all__ = [
     "Fetcher", "Outcome", "PageResult", "FetchResult", "fetch_once", "TRANSIENT", "PERMANENT", "SUSPECT",
     "ProxyPool", "AllProxiesDown", "Proxy", "ProxyConfigError", "direct", "load_proxies", "parse_proxy_lines",
-    "DownloadSummary", "download_pending", "ImageInfo", "Invalid", "validate_image",
+    "HostLimiter", "DownloadSummary", "download_pending", "ImageInfo", "Invalid", "validate_image",
 ]
