@@ -321,6 +321,7 @@ class ForwardProxy(_ProxyBase):
     def reset(self) -> None:
         """Healthy again, default knobs, zero counters."""
         self.delay, self.fail_rate, self.ban_style = 0.5, 0.3, "403"
+        self._serial = itertools.count(1)  # so a test's flaky sequence does not depend on earlier tests
         self.set_mode("healthy")
         self.counters.reset()
 
@@ -417,6 +418,7 @@ class GatewayProxy(_ProxyBase):
             self._sessions.clear()
             self._rates.clear()
         self.delay, self.fail_rate, self.ban_style = 0.5, 0.3, "403"
+        self._serial = itertools.count(1)
         self.counters.reset()
 
     def _authorise(self, user, password):
