@@ -77,19 +77,23 @@ def clear_embeddings(settings: Settings) -> None:
     shutil.rmtree(settings.lake_dir / "embeddings", ignore_errors=True)
 
 
-def end_to_end_once(settings: Settings, embedder, n: int, workers: int) -> float:
+def end_to_end_once(settings: Settings, embedder, n: int, workers: int) -> tuple[float, float]:
+    """(photos/s, CPU ms per photo) of one embed_pending run over n registered photos."""
     from soldsight.embed.pending import embed_pending
 
     clear_embeddings(settings)
+    cpu = time.process_time()
     report = embed_pending(settings, embedder, workers=workers)
+    cpu = time.process_time() - cpu
     assert report.embedded == n, report
-    return report.rate
+    return report.rate, 1000 * cpu / n
 
 
-def model_only_once(embedder, decoded: np.ndarray) -> float:
-    t = time.perf_counter()
+def model_only_once(embedder, decoded: np.ndarray) -> tuple[float, float]:
+    """(photos/s, CPU ms per photo) of embed_batch over already-decoded photos."""
+    t, cpu = time.perf_counter(), time.process_time()
     embedder.embed_batch(decoded)
-    return len(decoded) / (time.perf_counter() - t)
+    return len(decoded) / (time.perf_counter() - t), 1000 * (time.process_time() - cpu) / len(decoded)
 
 
 def main() -> int:
@@ -129,9 +133,10 @@ def main() -> int:
         for batch in (32, 64):
             embedder.batch_size = batch
             embedder.embed_batch(decoded[:batch])  # warm up
-            rates = [model_only_once(embedder, decoded) for _ in range(args.repeats)]
+            runs = [model_only_once(embedder, decoded) for _ in range(args.repeats)]
+            rates = [r for r, _ in runs]
             print(f"model-only, batch {batch}: {statistics.median(rates):.0f} photos/s median, {max(rates):.0f} best "
-                  f"of {args.repeats}")
+                  f"of {args.repeats}; {statistics.median(c for _, c in runs):.1f} CPU ms per photo")
         embedder.batch_size = settings.embed_batch_size
 
         # The machine is shared, so each end-to-end run is paired with a model-only run just before it,
@@ -143,12 +148,14 @@ def main() -> int:
                     m = model_only_once(embedder, decoded)
                     e = end_to_end_once(homes[side], embedder, args.photos, n)
                     pairs.append((m, e))
-                ratios = [e / m for m, e in pairs]
+                ratios = [e[0] / m[0] for m, e in pairs]
+                cpu_ratio = statistics.median(m[1] for m, _ in pairs) / statistics.median(e[1] for _, e in pairs)
                 print(f"end-to-end {side}px (read, decode, resize, infer, lake write, warehouse load), batch "
-                      f"{settings.embed_batch_size}, {n} decode thread(s): {statistics.median(e for _, e in pairs):.0f} "
-                      f"photos/s median ({max(e for _, e in pairs):.0f} best); paired model-only "
-                      f"{statistics.median(m for m, _ in pairs):.0f}/s; ratio {statistics.median(ratios):.2f} median of "
-                      f"pairs ({', '.join(f'{r:.2f}' for r in ratios)})")
+                      f"{settings.embed_batch_size}, {n} decode thread(s): {statistics.median(e[0] for _, e in pairs):.0f} "
+                      f"photos/s median ({max(e[0] for _, e in pairs):.0f} best), "
+                      f"{statistics.median(e[1] for _, e in pairs):.1f} CPU ms per photo; paired model-only "
+                      f"{statistics.median(m[0] for m, _ in pairs):.0f}/s; ratio {statistics.median(ratios):.2f} median of "
+                      f"pairs ({', '.join(f'{r:.2f}' for r in ratios)}); CPU-cost ratio {cpu_ratio:.2f}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory (max RSS of this process): {peak:.0f} MiB")
     print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -92,8 +92,9 @@ def test_rerunning_embeds_nothing_new(settings, lite0_embedder, downloaded):
 def test_a_killed_run_keeps_its_progress_and_the_lake_rebuilds_the_table(settings, lite0_embedder, downloaded, tmp_path):
     first = embed_pending(settings, lite0_embedder, limit=3, chunk_size=2)
     assert first.embedded + first.failed == 3 and len(_rows(settings)) == 3
-    rest = embed_pending(settings, lite0_embedder)
-    assert rest.pending == 5 and len(_rows(settings)) == 8
+    rest = embed_pending(settings, lite0_embedder, chunk_size=1)  # the failed rows get chunks of their own
+    assert rest.pending == 5 and len(rest.lake_files) == 5 and len(_rows(settings)) == 8
+    assert sum(r[2] == "failed" for r in _rows(settings)) == 2
 
     # The Parquet lake is the record: a new warehouse loaded from it holds the same rows.
     con = connect(tmp_path / "rebuilt.duckdb")

@@ -90,7 +90,7 @@ def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None
         for rows in _embed_chunks(embedder, decoded, chunk_size):
             if flushing is not None:
                 flushing.result()  # one chunk in flight: bounded memory, lake files in order
-            flushing = writer.submit(_flush, settings, table, embedder.model_id, rows, report)
+            flushing = writer.submit(_flush, settings, table, embedder.model_id, embedder.dim, rows, report)
             done = report.embedded + report.failed + len(rows)
             log(f"{done}/{len(todo)} photos, {done / (time.perf_counter() - started):.0f}/s")
         if flushing is not None:
@@ -158,13 +158,11 @@ def _embed_chunks(embedder, decoded: Iterable, chunk_size: int) -> Iterator[list
         yield rows
 
 
-def _flush(settings: Settings, table: str, model_id: str, rows: list[tuple], report: EmbedReport) -> None:
+def _flush(settings: Settings, table: str, model_id: str, dim: int, rows: list[tuple], report: EmbedReport) -> None:
     """Write one chunk to the lake, then merge it into the warehouse."""
-    dim = next((len(r[3]) for r in rows if r[3] is not None), None)
     now = datetime.now(timezone.utc)
     keys = [r[0] for r in rows]
-    vectors = pa.array([None if r[3] is None else r[3].astype(np.float32) for r in rows],
-                       type=pa.list_(pa.float32(), dim) if dim else pa.list_(pa.float32()))
+    vectors = _vector_array(rows, dim)
     batch = pa.table({
         "sha256": pa.array(keys, pa.string()),
         "model_id": pa.array([model_id] * len(rows), pa.string()),
@@ -186,6 +184,18 @@ def _flush(settings: Settings, table: str, model_id: str, rows: list[tuple], rep
             report.failed += 1
             reason = (error or "").split(":")[0]
             report.errors[reason] = report.errors.get(reason, 0) + 1
+
+
+def _vector_array(rows: list[tuple], dim: int) -> pa.FixedSizeListArray:
+    """The vector column, built from one flat buffer (pa.array over row arrays costs ~1 ms per photo)."""
+    flat = np.zeros((len(rows), dim), np.float32)
+    failed = np.zeros(len(rows), bool)
+    for i, row in enumerate(rows):
+        if row[3] is None:
+            failed[i] = True
+        else:
+            flat[i] = row[3]
+    return pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), dim, mask=pa.array(failed))
 
 
 def _register_model(con, settings: Settings, embedder, table: str) -> None:
