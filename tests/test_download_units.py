@@ -234,6 +234,9 @@ def test_retry_after_seconds_and_dates():
 
 def test_bot_check_page_is_recognised():
     assert is_bot_check(b"<html><title>Pardon Our Interruption</title>")
+    assert is_bot_check(b"<html><head><title>eBay</title></head><body><H1 class=x>Pardon Our\nInterruption</H1>")
+    # A result or item called "Pardon Our Interruption" is content, not a wall.
+    assert not is_bot_check(b"<html><title>Sold: pardon</title><ul><li class=s-item>Pardon Our Interruption LP</li>")
     assert not is_bot_check(payloads.ENDED_PAGE)
 
 

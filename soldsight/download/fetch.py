@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -39,9 +40,18 @@ class FetchResult:
     health: str | None = SUCCESS    # what this attempt says about the proxy: SUCCESS, FAILURE, BAN, None
 
 
+_HEADINGS = re.compile(rb"<(title|h1)[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def is_bot_check(body: bytes | None) -> bool:
-    head = (body or b"")[:_SNIFF].lower()
-    return any(marker in head for marker in BOT_CHECK_MARKERS)
+    """A bot wall names itself in the page title or main heading.
+
+    Only those are read: a results page may list a record called "Pardon Our Interruption".
+    """
+    head = (body or b"")[:_SNIFF]
+    return any(
+        marker in b" ".join(text.lower().split()) for _, text in _HEADINGS.findall(head) for marker in BOT_CHECK_MARKERS
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
