@@ -1,4 +1,5 @@
 """The warehouse itself: migrations, the single-writer wait, and lake loads."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -94,3 +95,20 @@ def test_lake_files_load_once(settings):
     assert con.execute("SELECT count(*) FROM scrape_errors").fetchall() == [(2,)]
     assert not list((settings.lake_dir / "scrape_errors").glob(".*tmp*"))
     con.close()
+
+
+def test_temp_files_of_killed_writers_are_swept(settings):
+    import subprocess
+
+    folder = settings.lake_dir / "scrape_errors"
+    folder.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    orphan = folder / f".old.parquet.tmp-{dead.pid}"
+    orphan.write_bytes(b"half a parquet file")
+    live = folder / f".other.parquet.tmp-{os.getpid()}"  # a writer still running keeps its file
+    live.write_bytes(b"in progress")
+    rows = pa.table({"error_id": ["a"], "source": ["ebay"], "origin": ["f"], "position": pa.array([0], pa.int32()),
+                     "reason": ["r"], "raw": ["{}"], "recorded_at": pa.array([0], pa.timestamp("us", tz="UTC"))})
+    write_batch(settings.lake_dir, "scrape_errors", "batch1", rows)
+    assert not orphan.exists() and live.exists()

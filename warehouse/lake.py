@@ -19,11 +19,33 @@ def write_batch(lake_dir: Path, table: str, batch_id: str, rows: pa.Table) -> Pa
     """
     folder = Path(lake_dir) / table
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_orphans(folder)
     final = folder / f"{batch_id}.parquet"
     tmp = folder / f".{batch_id}.parquet.tmp-{os.getpid()}"
     pq.write_table(rows, tmp, compression="zstd")
     os.replace(tmp, final)
     return final
+
+
+def sweep_orphans(folder: Path) -> list[Path]:
+    """Remove temp files left by writers that were killed mid-write (their process is gone)."""
+    removed = []
+    for tmp in folder.glob(".*.parquet.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
