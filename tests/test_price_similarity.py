@@ -111,3 +111,15 @@ def test_comparables_only_sold_and_best_view_per_listing(warehouse_with_vectors)
     ids = [r["listing_id"] for r in rows]
     assert len(ids) == len(set(ids))
     assert ids[0] in (target, listings.column("listing_id")[41].as_py())
+
+
+def test_batch_comparables_equal_one_by_one(warehouse_with_vectors):
+    from soldsight.price.search import comparables as single, comparables_batch
+
+    con, listings, vectors = warehouse_with_vectors
+    queries = [syn.unit(vectors[3] + 0.02), syn.unit(np.stack([vectors[50] + 0.03, vectors[51] - 0.03])), syn.unit(vectors[99] + 0.1)]
+    batch = comparables_batch(con, queries, "test-index", k=7, now=NOW, currency="USD")
+    for q, got in zip(queries, batch):
+        want = single(con, q, "test-index", k=7, now=NOW, currency="USD")
+        assert [r["listing_id"] for r in got] == [r["listing_id"] for r in want]
+        assert [r["similarity"] for r in got] == pytest.approx([r["similarity"] for r in want])

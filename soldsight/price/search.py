@@ -39,6 +39,28 @@ def comparables(con, queries: np.ndarray, index_id: str, *, k: int, rows_per_lis
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+def comparables_batch(con, per_photo: list[np.ndarray], index_id: str, *, k: int, rows_per_listing: int = 1,
+                      currency: str | None = None, days: int | None = None, now=None) -> list[list[dict]]:
+    """comparables() for many photos with one scan of the index; one list per photo, in order."""
+    if not per_photo:
+        return []
+    views_n = max(len(np.atleast_2d(q)) for q in per_photo)
+    queries = np.concatenate([np.atleast_2d(q) for q in per_photo]).astype(np.float32)
+    photos = np.concatenate([[i] * len(np.atleast_2d(q)) for i, q in enumerate(per_photo)]).astype(int)
+    params = {
+        "queries": queries.tolist(), "photos": photos.tolist(), "index_id": index_id, "currency": currency,
+        "days": days, "now": now or datetime.now(timezone.utc), "exclude": [], "k": k,
+        "candidates": k * max(1, rows_per_listing) * views_n,
+    }
+    cur = con.execute(sql("comparables_batch"), params)
+    names = [d[0] for d in cur.description]
+    out: list[list[dict]] = [[] for _ in per_photo]
+    for row in cur.fetchall():
+        d = dict(zip(names, row))
+        out[d.pop("photo")].append(d)
+    return out
+
+
 def rows_per_listing(con, index_id: str) -> int:
     rows = con.execute(sql("price_index_rows_per_listing"), {"index_id": index_id}).fetchall()
     return int(rows[0][0] or 1)

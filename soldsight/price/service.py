@@ -18,7 +18,7 @@ from soldsight.price import backtest as bt
 from soldsight.price.index import IndexConfig, build_index, fit_projection
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
-from soldsight.price.search import comparables, identify, query_vectors, rows_per_listing
+from soldsight.price.search import comparables_batch, identify, query_vectors, rows_per_listing
 from soldsight.price.views import load_photo
 from warehouse.sql_files import sql
 
@@ -161,17 +161,17 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
 
                 embedder = load_embedder(settings)
             vectors = query_vectors(embedder, list(images.values()), state.config, state.projection)
-            for i, q in zip(images, vectors):
-                answers[i] = _price_one(con, paths[i], q, state, k, media, sleeve, currency, days, settings.min_comparables)
+            found = comparables_batch(con, vectors, state.config.index_id, k=k, rows_per_listing=state.rows_per_listing,
+                                      currency=currency, days=days)
+            for i, comps in zip(images, found):
+                answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
         if store:
             for p, a in zip(paths, answers):
                 _store(con, p, a, inputs, state, embedder)
     return answers
 
 
-def _price_one(con, path, q, state: State, k, media, sleeve, currency, days, min_comparables) -> dict:
-    comps = comparables(con, q, state.config.index_id, k=k, rows_per_listing=state.rows_per_listing,
-                        currency=currency, days=days)
+def _price_one(path, comps: list[dict], state: State, media, sleeve, min_comparables) -> dict:
     ident = identify(comps, state.threshold)
     shown = [_comp_json(c) for c in comps]
     if not ident["confident"]:

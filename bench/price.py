@@ -1,0 +1,253 @@
+"""Pricing benchmarks: similarity search in DuckDB vs numpy, one-photo latency, batch rate, cold start, accuracy.
+
+    .venv/bin/python bench/price.py [--world DIR] [--sizes 10000,100000,1000000] [--skip-accuracy]
+
+--world is a folder made by world.generate (answers.json, queries/); it is generated (60 albums)
+when missing. The warehouse for it lives in DIR/bench-home and is reused between runs.
+Prints figures only; nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from soldsight.price import synthetic as syn  # noqa: E402
+from warehouse.connection import connect  # noqa: E402
+from warehouse.sql_files import sql  # noqa: E402
+
+NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+K = 20
+
+
+def timed(fn, repeat=7):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times) * 1000)
+
+
+def numpy_topk(X, q, k=K):
+    s = X @ q
+    i = np.argpartition(-s, k)[:k]
+    return i[np.argsort(-s[i])]
+
+
+def available_gb() -> float:
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemAvailable"):
+                return int(line.split()[1]) / 1e6
+    return 0.0
+
+
+def arrow_udf(con, dim):
+    """The vectorised Arrow Python UDF option, for the side-by-side."""
+    from duckdb.sqltypes import FLOAT
+
+    def cos(a, b):
+        a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+        b = b.combine_chunks() if isinstance(b, pa.ChunkedArray) else b
+        A = a.flatten().to_numpy(zero_copy_only=False).reshape(len(a), -1)
+        B = b.flatten().to_numpy(zero_copy_only=False).reshape(len(b), -1)
+        s = np.einsum("ij,ij->i", A, B) / (np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1))
+        return pa.array(s.astype(np.float32))
+
+    con.create_function("cosine_similarity_arrow", cos, ["FLOAT[]", "FLOAT[]"], FLOAT, type="arrow")
+
+
+def search_bench(sizes, dim):
+    print(f"\n== comparables search: top-{K}, index vectors of {dim} dims (learned whitening), 1280 = raw Lite0 ==")
+    print(f"{'N':>9} {'SQL ms':>8} {'numpy same data':>16} {'ratio':>6} {'numpy 1280-d floor':>19} {'ratio':>6} "
+          f"{'SQL macro 1280-d':>17} {'Arrow UDF':>10}")
+    for n in sizes:
+        con = connect(":memory:")
+        albums = max(10, n // 5)
+        listings, album = syn.listings_table(n, albums, seed=1, now=NOW)
+        X, _ = syn.clustered_vectors(album, albums, dim)
+        syn.load(con, listings, X, "bench")
+        del listings
+        q = syn.unit(X[7] + 0.01)
+        params = {"queries": [q.tolist()], "index_id": "bench", "currency": None, "days": None, "now": NOW,
+                  "exclude": [], "k": K, "candidates": K}
+        t_sql = timed(lambda: con.execute(sql("comparables"), params).fetchall())
+        t_np = timed(lambda: numpy_topk(X, q))
+        got = [r[1] for r in con.execute(sql("comparables"), params).fetchall()]
+        want = [f"L{i:07d}" for i in numpy_topk(X, q)]
+        assert_same = "same top-k" if got == want else "DIFFERENT top-k"
+        t_floor = t_big = t_udf = None
+        if n * 1280 * 4 / 1e9 < available_gb() / 3:
+            big = np.empty((n, 1280), np.float32)
+            rng = np.random.default_rng(3)
+            for s in range(0, n, 100_000):
+                big[s:s + 100_000] = syn.unit(rng.standard_normal((min(100_000, n - s), 1280), dtype=np.float32))
+            qb = big[5].copy()
+            t_floor = timed(lambda: numpy_topk(big, qb))
+            if n <= 100_000:
+                tbl = pa.table({"id": np.arange(n), "v": pa.FixedSizeListArray.from_arrays(pa.array(big.ravel()), 1280)})
+                con.execute("CREATE TABLE raw AS SELECT id, v::FLOAT[1280] AS v FROM tbl")
+                t_big = timed(lambda: con.execute(
+                    "SELECT id, cosine_similarity(v, $q::FLOAT[1280]) AS s FROM raw ORDER BY s DESC LIMIT 20",
+                    {"q": qb.tolist()}).fetchall(), repeat=3)
+                del tbl
+            del big
+        if n <= 100_000:
+            arrow_udf(con, dim)
+            t_udf = timed(lambda: con.execute(
+                "SELECT listing_id, cosine_similarity_arrow(vector, $q::FLOAT[]) AS s FROM price_index ORDER BY s DESC LIMIT 20",
+                {"q": q.tolist()}).fetchall(), repeat=3)
+        fmt = lambda v: "-" if v is None else f"{v:.1f}"  # noqa: E731
+        print(f"{n:>9} {t_sql:>8.1f} {t_np:>16.2f} {t_sql / t_np:>6.1f} {fmt(t_floor):>19} "
+              f"{'-' if t_floor is None else f'{t_sql / t_floor:.2f}':>6} {fmt(t_big):>17} {fmt(t_udf):>10}   ({assert_same})",
+              flush=True)
+        con.close()
+
+
+def ensure_world(world: Path | None):
+    from world.generate import generate
+
+    world = world or Path(tempfile.gettempdir()) / "soldsight-bench-world"
+    if not (world / "answers.json").exists():
+        print(f"generating a world in {world} ...", flush=True)
+        generate(world, seed=11, albums=60, photos=400, queries=120, workers=1)
+    return world
+
+
+def fitted_home(world: Path, embedder):
+    from soldsight.price.service import fit_price_model
+    from soldsight.settings import Settings
+    from tests.fixtures.price import load_world_warehouse
+
+    settings = Settings(home=world / "bench-home")
+    if not settings.warehouse_path.exists():
+        print(load_world_warehouse(settings, world))
+    t = time.perf_counter()
+    summary = fit_price_model(settings, embedder=embedder)
+    print(f"fit (whitening, index, grades, calibration): {time.perf_counter() - t:.1f}s  {json.dumps(summary)}", flush=True)
+    return settings
+
+
+def accuracy(settings, world, embedder):
+    import duckdb
+
+    from soldsight.price.service import price_photos
+    from world.generate import load_answers, load_catalogue
+
+    answers = load_answers(world)
+    album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(world)["listings"]}
+    t1 = t5 = abstain = 0
+    errors, inside = [], []
+    for a in answers:
+        r = price_photos(settings, [world / a["photo"]], media=a["media_grade"], sleeve=a["sleeve_grade"],
+                         embedder=embedder, store=False)[0]
+        seen = list(dict.fromkeys(album[c["listing_id"]] for c in r["comparables"]))
+        t1 += seen[:1] == [a["album_id"]]
+        t5 += a["album_id"] in seen[:5]
+        abstain += r["status"] == "no_match"
+        if r["status"] == "ok":
+            errors.append(abs(r["suggested_price"] - a["true_total_price"]) / a["true_total_price"])
+            inside.append(r["low"] <= a["true_total_price"] <= r["high"])
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    rows = con.execute("SELECT query, total_price FROM listings WHERE sold AND currency = 'USD' AND total_price IS NOT NULL").fetchall()
+    con.close()
+    by_query: dict = {}
+    for q, p in rows:
+        by_query.setdefault(q, []).append(p)
+    every = [p for _, p in rows]
+    base_q = [abs(np.median(by_query.get(a["keyword"]) or every) - a["true_total_price"]) / a["true_total_price"] for a in answers]
+    base_g = [abs(np.median(every) - a["true_total_price"]) / a["true_total_price"] for a in answers]
+    n = len(answers)
+    mdape = float(np.median(errors))
+    print(f"\n== accuracy on {n} held-out world photos (grades from the answer file) ==")
+    print(f"identification top-1 {t1 / n:.1%}  top-5 {t5 / n:.1%}  abstained {abstain / n:.1%}")
+    print(f"price MdAPE {mdape:.1%}  within +-25% {np.mean(np.array(errors) <= 0.25):.1%}  range holds truth {np.mean(inside):.1%}  (priced {len(errors)})")
+    print(f"baselines: same-query median MdAPE {np.median(base_q):.1%}, global median {np.median(base_g):.1%}; "
+          f"model is {1 - mdape / np.median(base_q):.0%} lower than same-query")
+
+
+def latency(settings, world, embedder, n_index: int):
+    import duckdb
+
+    from soldsight.price.service import load_state, price_photos
+    from world.generate import load_answers
+
+    con = duckdb.connect(str(settings.warehouse_path))
+    state = load_state(con, settings.home)
+    dim = state.projection.dim
+    have = con.execute("SELECT count(*) FROM price_index WHERE index_id = ?", [state.config.index_id]).fetchall()[0][0]
+    extra = n_index - have
+    if extra > 0:
+        listings, album = syn.listings_table(extra, max(10, extra // 5), seed=9, now=NOW)
+        X, _ = syn.clustered_vectors(album, max(10, extra // 5), dim)
+        listings = listings.set_column(1, "listing_id", pa.array([f"SYN{i:08d}" for i in range(extra)]))
+        syn.load(con, listings, X, state.config.index_id)
+    con.close()
+    photos = [world / a["photo"] for a in load_answers(world)]
+    one = photos[0]
+    times = []
+    for i in range(15):
+        t = time.perf_counter()
+        price_photos(settings, [photos[i % len(photos)]], embedder=embedder, store=True)
+        times.append((time.perf_counter() - t) * 1000)
+    batch = photos[:64]
+    t = time.perf_counter()
+    price_photos(settings, batch, embedder=embedder, store=True)
+    rate = len(batch) / (time.perf_counter() - t)
+    print(f"\n== one photo end to end, warm model, {n_index} indexed vectors ==")
+    print(f"p50 {np.percentile(times, 50):.0f} ms  p90 {np.percentile(times, 90):.0f} ms  (decode, view, CNN, SQL, model, store)")
+    print(f"batch of {len(batch)} photos in one call: {rate:.1f} photos/s")
+    return one
+
+
+def cold_start(settings, photo):
+    env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cli = [sys.executable, "-m", "soldsight", "price", str(photo)]
+    walls = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run(cli, env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, check=False)
+        walls.append(time.perf_counter() - t)
+    print(f"\n== cold start: soldsight price one.jpg in a new process ==\nwall {min(walls):.2f} s best, {np.median(walls):.2f} s median of 3")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--world", type=Path)
+    p.add_argument("--sizes", default="10000,100000,1000000")
+    p.add_argument("--dim", type=int, default=128)
+    p.add_argument("--latency-index", type=int, default=100_000)
+    p.add_argument("--skip-search", action="store_true")
+    p.add_argument("--skip-accuracy", action="store_true")
+    args = p.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores, {available_gb():.1f} GB available; duckdb threads default")
+    if not args.skip_search:
+        search_bench([int(s) for s in args.sizes.split(",")], args.dim)
+    from soldsight.embed import load_embedder
+    from soldsight.settings import Settings
+
+    world = ensure_world(args.world)
+    embedder = load_embedder(Settings(home=world / "bench-home"))
+    settings = fitted_home(world, embedder)
+    if not args.skip_accuracy:
+        accuracy(settings, world, embedder)
+    one = latency(settings, world, embedder, args.latency_index)
+    cold_start(settings, one)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
