@@ -120,3 +120,21 @@ def test_a_truncated_jpeg_is_rejected_with_a_reason():
     data = image_bytes(noise_photo(5, (640, 480)), "JPEG")
     with pytest.raises(ImageRejected, match="cannot (decode|identify)"):
         preprocess(data[: len(data) // 2])
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares its size but holds no pixel data: what a decompression bomb shows before decoding."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [7000, 30000])  # above our 40 M limit; the second also above Pillow's own
+def test_decompression_bombs_are_refused_from_their_header(side):
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        preprocess(_png_header_only(side, side), max_pixels=40_000_000)
