@@ -35,3 +35,11 @@ def test_many_labels_draw_the_top_ones_and_an_other_group(tmp_path):
         pixels = np.asarray(im.convert("RGB")).reshape(-1, 3)
     # The grey of the 'other' group is drawn.
     assert (np.abs(pixels.astype(int) - (200, 200, 200)).max(axis=1) <= 3).sum() > 100
+
+
+def test_map_on_an_empty_warehouse_says_what_to_do(settings, tmp_path, capsys):
+    from soldsight.cli import main
+
+    assert main(["map", "--out", str(tmp_path / "m.png")]) == 1
+    assert "run `soldsight embed` first" in capsys.readouterr().err
+    assert not (tmp_path / "m.png").exists()
