@@ -60,7 +60,10 @@ def draw(points, labels, variance, title, out: Path, top: int) -> None:
     ax.set_ylabel(f"PC2 ({variance[1]:.1%} of variance)")
     ax.set_title(title, fontsize=11)
     ax.grid(True, alpha=0.25)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, title="label (photos)")
+    handles, texts = ax.get_legend_handles_labels()
+    if others.any():  # drawn first so it sits underneath, listed last
+        handles, texts = handles[1:] + handles[:1], texts[1:] + texts[:1]
+    ax.legend(handles, texts, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False, title="label (photos)")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
