@@ -65,6 +65,7 @@ def test_model_id_names_weights_preprocessing_and_pooling(lite0_embedder, sample
     assert load_embedder(settings) is lite0_embedder  # built once per process
     gem = load_embedder(settings, pooling="gem")
     assert gem.model_id.endswith("-gem3") and gem.model_id != lite0_embedder.model_id
+    assert gem._model is lite0_embedder._model  # one network per process, whatever the pooling
     g = gem.embed_batch(samples)
     fmap = lite0_embedder.feature_map(samples).astype(np.float64)
     expected = np.mean(np.maximum(fmap, 1e-6) ** 3, axis=(1, 2)) ** (1 / 3)

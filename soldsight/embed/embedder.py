@@ -157,42 +157,49 @@ def load_embedder(settings: Settings, model: str | None = None, pooling: str = "
                   *, online: bool | None = None) -> Embedder:
     """Build the backbone named by model (default settings.model) with its weights, once.
 
-    online=None probes the weights host; pass False to forbid any download (tests do).
+    The network is built once per process and shared by every pooling; online=None probes the
+    weights host, pass False to forbid any download (tests do).
     """
     name = (model or settings.model).lower()
-    key = (name, pooling, settings.embed_batch_size, settings.max_image_pixels)
-    if name != "lite0":  # only keras.applications backbones read weights from settings
-        key += (settings.model_weights, settings.models_dir)
-    if key not in _LOADED:
-        _LOADED[key] = _build(settings, name, pooling, online)
-    return _LOADED[key]
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    net_key = (name,) if name == "lite0" else (name, settings.model_weights, settings.models_dir)
+    key = (*net_key, pooling, settings.embed_batch_size, settings.max_image_pixels)
+    if key not in _EMBEDDERS:
+        if net_key not in _NETWORKS:
+            _NETWORKS[net_key] = _build_network(settings, name, online)
+        network = _NETWORKS[net_key]
+        _EMBEDDERS[key] = Embedder(name, network["features"], network["dim"], network["sha256"], pooling,
+                                   caffe_preprocessing=network["caffe"], classifier=network["classifier"],
+                                   batch_size=settings.embed_batch_size, max_pixels=settings.max_image_pixels)
+    return _EMBEDDERS[key]
 
 
-# Built embedders by what determines them: a process builds each model once (CLI, flows and tests alike).
-_LOADED: dict[tuple, Embedder] = {}
+# What a process has built: networks by backbone and weights, embedders by everything that shapes them.
+_NETWORKS: dict[tuple, dict] = {}
+_EMBEDDERS: dict[tuple, Embedder] = {}
 
 
-def _build(settings: Settings, name: str, pooling: str, online: bool | None) -> Embedder:
-    common = dict(pooling=pooling, batch_size=settings.embed_batch_size, max_pixels=settings.max_image_pixels)
+def _build_network(settings: Settings, name: str, online: bool | None) -> dict:
     if name == "lite0":
-        full = lite0.pretrained(with_top=True)
         import keras
 
+        full = lite0.pretrained(with_top=True)
         features = keras.Model(full.inputs, full.outputs[0], name="efficientnet_lite0_features")
-        return Embedder("lite0", features, lite0.HEAD_CHANNELS, lite0.file_sha256(lite0.weights_path()),
-                        classifier=full, **common)
-    if name not in KERAS_APPS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+        return {"features": features, "classifier": full, "dim": lite0.HEAD_CHANNELS,
+                "sha256": lite0.file_sha256(lite0.weights_path()), "caffe": False}
     app = KERAS_APPS[name]
-    weights = resolve_weights(settings, name, online=online)
+    weights = resolve_weights(settings, name, online=online)  # before TensorFlow: a missing file fails fast
     import keras
 
     kwargs = dict(input_shape=(SIZE, SIZE, 3), include_top=False, weights=str(weights), pooling=None)
     if name == "mobilenetv3large":
         kwargs["include_preprocessing"] = True
     backbone = getattr(keras.applications, app.constructor)(**kwargs)
-    return Embedder(name, backbone, app.dim, lite0.file_sha256(Path(weights)),
-                    caffe_preprocessing=app.caffe_preprocessing, **common)
+    return {"features": backbone, "classifier": None, "dim": app.dim,
+            "sha256": lite0.file_sha256(Path(weights)), "caffe": app.caffe_preprocessing}
 
 
 def resolve_weights(settings: Settings, name: str, *, online: bool | None = None) -> Path:
