@@ -86,12 +86,12 @@ def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode") as pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake") as writer:
         decoded = _decode_in_order(pool, settings, embedder, todo, lookahead=max(2 * embedder.batch_size, 8))
-        flushing = None
+        flushing, done = None, 0
         for rows in _embed_chunks(embedder, decoded, chunk_size):
             if flushing is not None:
                 flushing.result()  # one chunk in flight: bounded memory, lake files in order
             flushing = writer.submit(_flush, settings, table, embedder.model_id, embedder.dim, rows, report)
-            done = report.embedded + report.failed + len(rows)
+            done += len(rows)  # counted here: the writer thread updates report while we go on
             log(f"{done}/{len(todo)} photos, {done / (time.perf_counter() - started):.0f}/s")
         if flushing is not None:
             flushing.result()
@@ -117,8 +117,7 @@ def _decode_in_order(pool, settings, embedder, todo, lookahead: int) -> Iterator
             return sha256, None, f"unexpected {type(exc).__name__}: {exc}"[:300]
 
     queue: deque = deque()
-    items = iter(todo)
-    for sha256, rel in items:
+    for sha256, rel in todo:
         queue.append(pool.submit(decode, sha256, rel))
         if len(queue) >= lookahead:
             yield queue.popleft().result()
