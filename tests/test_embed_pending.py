@@ -53,8 +53,11 @@ def downloaded(settings):
 
 
 def test_every_downloaded_photo_is_embedded_once_and_bad_ones_become_failed_rows(settings, lite0_embedder, downloaded):
-    report = embed_pending(settings, lite0_embedder, chunk_size=3)
+    logged = []
+    report = embed_pending(settings, lite0_embedder, chunk_size=3, log=logged.append)
     assert (report.pending, report.embedded, report.failed) == (8, 6, 2)
+    # Progress lines (the refresh flow parses "done/total photos").
+    assert [line.split(" photos")[0] for line in logged[1:]] == ["3/8", "6/8", "8/8"]
     assert len(report.lake_files) == 3  # chunks of 3 rows: a killed run keeps the finished ones
 
     rows = {r[0]: r for r in _rows(settings)}
