@@ -152,7 +152,7 @@ def main() -> int:
         print_pricing(priced_vs_truth(world, priced["results"]))
 
         say("backtest (leave-one-out over the warehouse)")
-        from tasks.price import backtest_markdown
+        from soldsight.steps import backtest_markdown
 
         bt = next((r for r in refreshed["stages"] if r["stage"] == "backtest"), None)
         print(backtest_markdown(bt["detail"]["figures"]) if bt and "figures" in bt["detail"] else "no backtest figures")

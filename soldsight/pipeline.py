@@ -134,3 +134,37 @@ def embed_needed(settings: Settings, pooling: str = "avg") -> bool:
             return True
         pending = con.execute(sql("embeddings_pending"), {"model_id": models[0][0], "retry_failed": False})
         return bool(pending.fetchall())
+
+
+# Parents before children: listings before the tables that refer to them.
+_LOAD_FIRST = ["listings", "scrape_errors"]
+
+
+def lake_tables(lake_dir: Path) -> list[str]:
+    """Lake folders that have a warehouse/sql/load_<table>.sql merge, listings first."""
+    from warehouse.sql_files import SQL_DIR
+
+    found = [p.name for p in sorted(Path(lake_dir).iterdir()) if p.is_dir() and (SQL_DIR / f"load_{p.name}.sql").is_file()] \
+        if Path(lake_dir).is_dir() else []
+    return [t for t in _LOAD_FIRST if t in found] + [t for t in found if t not in _LOAD_FIRST]
+
+
+def load_lake(settings: Settings) -> dict:
+    """Merge every lake file whose content is not in the warehouse yet (after a crash, say)."""
+    from warehouse.lake import load_pending
+
+    with open_warehouse(settings) as con:
+        loaded = load_pending(con, settings.lake_dir, lake_tables(settings.lake_dir))
+    return stage_report("load", done=sum(loaded.values()), note=f"{len(loaded)} tables had new lake files",
+                        rows=loaded)
+
+
+def file_photos(results: list[dict]) -> dict:
+    """Move each priced photo that is still in place to done/ (any answer) or failed/ (status error)."""
+    moved = {"done": 0, "failed": 0}
+    for r in results:
+        if Path(r["photo"]).exists():
+            ok = r["status"] != "error"
+            file_photo(Path(r["photo"]), ok)
+            moved["done" if ok else "failed"] += 1
+    return stage_report("file", done=sum(moved.values()), note=f"done/ {moved['done']}, failed/ {moved['failed']}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
+from prefect.tasks import exponential_backoff
 
 from soldsight.settings import Settings
 from warehouse.connection import WarehouseBusy
@@ -58,6 +59,11 @@ def retry_if_transient(task, task_run, state) -> bool:
     return False
 
 
+# The retry options of every task whose failure may be transient (5, 10, 20 s, each ±50%).
+RETRY = dict(retries=3, retry_delay_seconds=exponential_backoff(RETRY_BACKOFF_BASE), retry_jitter_factor=RETRY_JITTER,
+             retry_condition_fn=retry_if_transient)
+
+
 def ensure_limits(proxy_slots: int, warehouse_slots: int = 1) -> None:
     """Create or resize the global concurrency limits; cheap, idempotent, called at flow start."""
     with get_client(sync_client=True) as client:
@@ -97,10 +103,3 @@ def install_redaction() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
-
-
-def unavailable(stage: str, module: str) -> dict:
-    """The report of a step whose plain module is not installed in this build."""
-    from soldsight.pipeline import stage_report
-
-    return stage_report(stage, note=f"skipped: {module} is not available in this build", derived=True)

@@ -5,16 +5,13 @@ from datetime import datetime
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
 from soldsight.pipeline import nothing_new, record_run
 from tasks import artifacts
-from tasks.common import RETRY_BACKOFF_BASE, RETRY_JITTER, retry_if_transient, settings_for, warehouse_write
+from tasks.common import RETRY, settings_for, warehouse_write
 
 
-@task(name="report", task_run_name="report-{flow}", cache_policy=NO_CACHE,
-      retries=3, retry_delay_seconds=exponential_backoff(RETRY_BACKOFF_BASE), retry_jitter_factor=RETRY_JITTER,
-      retry_condition_fn=retry_if_transient)
+@task(name="report", task_run_name="report-{flow}", cache_policy=NO_CACHE, **RETRY)
 def report(home: str, flow: str, run_id: str, started_at: datetime, reports: list[dict]) -> dict:
     logger = get_run_logger()
     verdict = artifacts.run_summary(flow, reports)
@@ -23,8 +20,7 @@ def report(home: str, flow: str, run_id: str, started_at: datetime, reports: lis
                     artifacts.mask(r["note"]))
     status = "partial" if any(r["failed"] for r in reports) else "ok"
     with warehouse_write():
-        record_run(settings_for(home), run_id=run_id, flow=flow, started_at=started_at, status=status,
-                   reports=reports)
+        record_run(settings_for(home), run_id=run_id, flow=flow, started_at=started_at, status=status, reports=reports)
     logger.info(verdict)
     return {"flow": flow, "run_id": run_id, "status": status, "nothing_new": nothing_new(reports),
             "verdict": verdict, "stages": reports}
