@@ -14,7 +14,9 @@ import os
 import shutil
 import statistics
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from soldsight.settings import Settings
@@ -25,6 +27,23 @@ STARTED = time.monotonic()
 
 def say(message: str) -> None:
     print(f"\n[{time.monotonic() - STARTED:6.1f}s] == {message}", flush=True)
+
+
+@contextmanager
+def heartbeat(label: str, every: float = 30.0):
+    """A line every `every` seconds while a long step is silent (the refit takes minutes here)."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(every):
+            print(f"[{time.monotonic() - STARTED:6.1f}s] .. {label} still running", flush=True)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def local_prefect(home: Path) -> None:
@@ -138,7 +157,8 @@ def main() -> int:
         from flows.price import price
         from flows.refresh import refresh
 
-        refreshed = refresh(home=str(home))
+        with heartbeat("refresh (the refit fits the price model on every listing photo)"):
+            refreshed = refresh(home=str(home))
         say("refresh summary")
         print(stage_table(refreshed))
 
@@ -147,7 +167,8 @@ def main() -> int:
         photos.mkdir(parents=True, exist_ok=True)
         for q in sorted(world.queries_dir.iterdir()):
             shutil.copyfile(q, photos / q.name)
-        priced = price(home=str(home))
+        with heartbeat("price"):
+            priced = price(home=str(home))
         say("suggested prices against the truth")
         print_pricing(priced_vs_truth(world, priced["results"]))
 
