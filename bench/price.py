@@ -127,7 +127,7 @@ def ensure_world(world: Path | None):
     return world
 
 
-def fitted_home(world: Path, embedder):
+def fitted_home(world: Path, embedder, refit: bool):
     from soldsight.price.service import fit_price_model
     from soldsight.settings import Settings
     from tests.fixtures.price import load_world_warehouse
@@ -135,6 +135,14 @@ def fitted_home(world: Path, embedder):
     settings = Settings(home=world / "bench-home")
     if not settings.warehouse_path.exists():
         print(load_world_warehouse(settings, world))
+    from soldsight.price.service import load_state
+    from warehouse.connection import open_warehouse
+
+    with open_warehouse(settings) as con:
+        fitted = load_state(con, settings.home) is not None
+    if fitted and not refit:
+        print("reusing the fitted price model in", settings.home)
+        return settings
     t = time.perf_counter()
     summary = fit_price_model(settings, embedder=embedder)
     print(f"fit (whitening, index, grades, calibration): {time.perf_counter() - t:.1f}s  {json.dumps(summary)}", flush=True)
@@ -232,6 +240,7 @@ def main(argv=None) -> int:
     p.add_argument("--latency-index", type=int, default=100_000)
     p.add_argument("--skip-search", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
+    p.add_argument("--refit", action="store_true", help="fit again even if the world's warehouse has a model")
     args = p.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores, {available_gb():.1f} GB available; duckdb threads default")
     if not args.skip_search:
@@ -241,7 +250,7 @@ def main(argv=None) -> int:
 
     world = ensure_world(args.world)
     embedder = load_embedder(Settings(home=world / "bench-home"))
-    settings = fitted_home(world, embedder)
+    settings = fitted_home(world, embedder, args.refit)
     if not args.skip_accuracy:
         accuracy(settings, world, embedder)
     one = latency(settings, world, embedder, args.latency_index)
