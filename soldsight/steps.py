@@ -56,9 +56,10 @@ def scrape(settings: Settings, searches: list[str] | None = None, pages: int | N
     s = scrape_searches(settings, queries, pages, use_proxy=use_proxies)
     if s["stopped"]:
         log.warning("scrape stopped early: %s", redact(s["stopped"]))
-    return stage_report("scrape", done=s["new"] + s["updated"], skipped=s["unchanged"], failed=s["error_count"],
-                        failures=s["errors"], note=redact(s["stopped"] or f"{len(queries)} searches, pages {s['pages']}"),
-                        pages=s["pages"])
+    # kept_export: listings an export already gave in full; the thinner search card does not replace them.
+    return stage_report("scrape", done=s["new"] + s["updated"], skipped=s["unchanged"] + s.get("kept_export", 0),
+                        failed=s["error_count"], failures=s["errors"], pages=s["pages"],
+                        note=redact(s["stopped"] or f"{len(queries)} searches, {s['cards']} cards, pages {s['pages']}"))
 
 
 PROXY_COLUMNS = ("proxy", "state", "successes", "failures", "bans", "consecutive_failures", "latency_ms",
