@@ -138,6 +138,37 @@ def test_truncated_data_and_out_of_bounds_views_are_refused(tmp_path, fake_torch
         read_state_dict(path)
 
 
+class _Rebuilt:
+    """Pickles as an arbitrary call of an allowed global, with an optional BUILD state."""
+
+    def __init__(self, func_path: str, args: tuple, state=None):
+        self.func_path, self.args, self.state = func_path, args, state
+
+    def __reduce__(self):
+        module, name = self.func_path.rsplit(".", 1)
+        func = getattr(sys.modules[module], name)
+        return (func, self.args) if self.state is None else (func, self.args, self.state)
+
+
+def test_abuse_of_the_allowed_globals_is_refused(tmp_path, fake_torch):
+    base = _Storage("1", np.arange(6, dtype=np.float32))
+    path = tmp_path / "abuse.pth"
+    cases = {
+        # a zero-stride view: a few bytes in the file asking for 4 GB
+        "elements on a storage": {"w": _Tensor(base, 0, (10**9,), (0,))},
+        # pickle's BUILD would overwrite the checked geometry after the fact
+        "refusing to set state": {"w": _Rebuilt("torch._utils._rebuild_tensor_v2",
+                                                (base, 0, (6,), (1,), False, OrderedDict()), {"size": (10**9,)})},
+        # calling a storage type, or passing garbage geometry
+        "cannot read pickle": {"w": _Rebuilt("torch.FloatStorage", ())},
+        "tuples of one rank": {"w": _Rebuilt("torch._utils._rebuild_tensor_v2", (base, 0, "abc", (1,), False, None))},
+    }
+    for message, state in cases.items():
+        write_legacy(path, state, [base], fake_torch)
+        with pytest.raises(LegacyPthError, match=message):
+            read_state_dict(path)
+
+
 class _Evil:
     def __init__(self, marker):
         self.marker = marker

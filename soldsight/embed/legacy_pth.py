@@ -11,6 +11,7 @@ needs, maps each to a harmless stand-in defined here, and refuses everything els
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import struct
 from collections import OrderedDict
@@ -39,13 +40,20 @@ class LegacyPthError(ValueError):
     """The file is not a legacy .pth state dict this reader accepts."""
 
 
-class _StorageType:
+class _Sealed:
+    """Stand-ins refuse pickle's BUILD, which could otherwise overwrite their checked fields."""
+
+    def __setstate__(self, state):
+        raise LegacyPthError(f"refusing to set state on {type(self).__name__.lstrip('_')}")
+
+
+class _StorageType(_Sealed):
     def __init__(self, name: str):
         self.name = name
         self.dtype = _STORAGE_DTYPES[name]
 
 
-class _StorageRef:
+class _StorageRef(_Sealed):
     """A storage named by the pickle; its bytes arrive after the pickles."""
 
     def __init__(self, key: str, storage_type: _StorageType, numel: int):
@@ -53,16 +61,20 @@ class _StorageRef:
         self.data: np.ndarray | None = None
 
 
-class _TensorRef:
+class _TensorRef(_Sealed):
     """A view (offset, size, stride) on a storage, materialised once the data is read."""
 
     def __init__(self, storage, offset, size, stride, *_ignored):
         if not isinstance(storage, _StorageRef):
             raise LegacyPthError("tensor does not refer to a storage")
-        if not all(isinstance(v, int) and v >= 0 for v in (offset, *size, *stride)):
+        if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)):
+            raise LegacyPthError("tensor size and stride must be tuples of one rank")
+        if not all(type(v) is int and v >= 0 for v in (offset, *size, *stride)):
             raise LegacyPthError("tensor geometry must be non-negative integers")
-        if len(size) != len(stride):
-            raise LegacyPthError("tensor size and stride differ in rank")
+        # A state dict's tensors never hold more elements than their storage; refusing larger
+        # (zero-stride) views keeps a tiny file from asking for gigabytes.
+        if math.prod(size) > max(storage.numel, 1):
+            raise LegacyPthError(f"tensor of {math.prod(size)} elements on a storage of {storage.numel}")
         self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
 
     def materialise(self) -> np.ndarray:
@@ -110,13 +122,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage"):
             raise LegacyPthError(f"unexpected persistent id {pid!r:.80}")
         _, storage_type, key, _location, numel, view_metadata = pid
-        if not isinstance(storage_type, _StorageType) or not isinstance(key, str) or not isinstance(numel, int):
+        if not isinstance(storage_type, _StorageType) or not isinstance(key, str) or type(numel) is not int \
+                or numel < 0:
             raise LegacyPthError("malformed storage reference")
         if view_metadata is not None:
             raise LegacyPthError("storage views are not supported")
-        if key not in self._storages:
-            self._storages[key] = _StorageRef(key, storage_type, numel)
-        return self._storages[key]
+        known = self._storages.setdefault(key, _StorageRef(key, storage_type, numel))
+        if (known.dtype, known.numel) != (storage_type.dtype, numel):
+            raise LegacyPthError(f"storage {key} is announced twice with different types or sizes")
+        return known
 
 
 def _plain_load(fh):
@@ -144,8 +158,11 @@ def read_state_dict(path: Path | str) -> "OrderedDict[str, np.ndarray]":
         storages: dict[str, _StorageRef] = {}
         state = _RestrictedUnpickler(fh, storages).load()
         keys = _plain_load(fh)
-    except (pickle.UnpicklingError, EOFError, struct.error) as exc:
-        raise LegacyPthError(f"cannot read pickle: {exc}") from None
+    except LegacyPthError:
+        raise
+    except (pickle.UnpicklingError, EOFError, struct.error, TypeError, AttributeError, ValueError, KeyError,
+            IndexError) as exc:
+        raise LegacyPthError(f"cannot read pickle: {type(exc).__name__}: {exc}") from None
     if not isinstance(state, dict) or not isinstance(keys, list):
         raise LegacyPthError("the file does not hold a state dict")
     if set(keys) != set(storages):
