@@ -35,7 +35,9 @@ def test_price_flow_during_a_refresh_waits_its_turn_and_both_succeed(prefect_har
     world.image_host.faults.set_rate("slow", 1.0, delay=1.0)
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+    # Its own PREFECT_HOME: result records (the refit cache) stay in tmp.
+    env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_HOME=str(tmp_path / "prefect-refresh"),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
                SOLDSIGHT_HOME=str(settings.home), SOLDSIGHT_PROXIES=str(world.proxies_file), **FAST_ENV)
     log = open(tmp_path / "refresh.log", "w")
     proc = subprocess.Popen([sys.executable, "-c", REFRESH.format(home=str(settings.home))], cwd=ROOT, env=env,
