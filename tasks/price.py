@@ -1,7 +1,10 @@
 """Tasks: refit the price model and backtest it (cached on the data they read), and price photos."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -12,11 +15,25 @@ from tasks import artifacts
 from tasks.common import RETRY, settings_for, warehouse_write
 
 
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    """A digest of the pricing and embedding code: a new version refits even on unchanged data."""
+    import soldsight.embed
+    import soldsight.price
+
+    h = hashlib.sha256()
+    for package in (soldsight.price, soldsight.embed):
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _data_key(context, parameters) -> str:
-    """Refit and backtest read only the warehouse's listings and vectors, plus the pricing settings:
-    with the same data and knobs their result is the same, so a quiet night reuses it."""
+    """Refit and backtest read only the warehouse's listings and vectors, the pricing settings and
+    the code: with all of them unchanged their result is the same, so a quiet night reuses it."""
     s = settings_for(parameters["home"])
-    return f"{context.task.name}-{parameters['data']['digest']}-{s.model}-{s.top_k}-{s.min_comparables}-{s.match_threshold}"
+    knobs = f"{s.model}-{s.top_k}-{s.min_comparables}-{s.match_threshold}"
+    return f"{context.task.name}-{parameters['data']['digest']}-{knobs}-{_code_version()}"
 
 
 CACHED = dict(cache_key_fn=_data_key, persist_result=True, cache_expiration=timedelta(days=30))
