@@ -121,3 +121,14 @@ def test_cli_help_and_json(fitted, price_world, capsys, monkeypatch, lite0_embed
     assert FIELDS <= set(line) and len(line["comparables"]) <= 3
     assert cli.main(["backtest"]) == 0
     assert "same_query_median" in capsys.readouterr().out
+
+
+def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedder):
+    from dataclasses import replace
+
+    settings, _ = fitted
+    strict = replace(settings, match_threshold=0.9999)
+    photo = price_world / answers_file(price_world)[2]["photo"]
+    got = price_photos(strict, [photo], embedder=lite0_embedder, store=False)[0]
+    assert got["status"] == "no_match" and "no confident match" in got["reason"]
+    assert got["suggested_price"] is None and got["match"]["similarity"] < 0.9999

@@ -154,6 +154,8 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
     inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": k, "currency": currency, "days": days}
     with open_warehouse(settings) as con:
         state = load_state(con, settings.home)
+        if state is not None and settings.match_threshold is not None:
+            state.threshold = settings.match_threshold
         answers, images = [], {}
         # Decoding releases the GIL: two threads overlap it on the two cores (photos stay in order).
         with ThreadPoolExecutor(2) as pool:

@@ -37,6 +37,7 @@ final AS (
         p.listing_id,
         l.title,
         l.artist,
+        l.release_year,
         l.query,
         l.total_price,          -- price + shipping, in currency
         l.currency,
