@@ -19,7 +19,7 @@ from soldsight.price import backtest as bt
 from soldsight.price.index import IndexConfig, build_index, fit_projection
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
-from soldsight.price.search import comparables_batch, identify, query_vectors, rows_per_listing
+from soldsight.price.search import comparables, comparables_batch, identify, query_vectors, rows_per_listing
 from soldsight.price.views import load_photo
 from warehouse.sql_files import sql
 
@@ -142,45 +142,56 @@ def _comp_json(c: dict) -> dict:
 
 
 def price_photos(settings, paths, *, media: str | None = None, sleeve: str | None = None, top: int | None = None,
-                 currency: str | None = None, days: int | None = None, embedder=None, store: bool = True) -> list[dict]:
-    """Identify and price each photo; one answer dict per photo, in order. Bad photos get status 'error'."""
-    from warehouse.connection import open_warehouse
+                 currency: str | None = None, days: int | None = None, embedder=None, store: bool = True,
+                 con=None) -> list[dict]:
+    """Identify and price each photo; one answer dict per photo, in order. Bad photos get status 'error'.
 
+    con: an open warehouse connection to reuse (a long-running service keeps DuckDB's cache warm);
+    by default the warehouse is opened for this call only.
+    """
     k = top or settings.top_k
     for label, grade in (("media", media), ("sleeve", sleeve)):
         if grade is not None and normalise_grade(grade) is None:
             raise ValueError(f"--{label} {grade!r} is not a Goldmine grade (M NM VG+ VG G+ G F P)")
     paths = [Path(p) for p in paths]
     inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": k, "currency": currency, "days": days}
-    with open_warehouse(settings) as con:
-        state = load_state(con, settings.home)
-        if state is not None and settings.match_threshold is not None:
-            state.threshold = settings.match_threshold
-        answers, images = [], {}
-        # Decoding releases the GIL: two threads overlap it on the two cores (photos stay in order).
-        with ThreadPoolExecutor(2) as pool:
-            loaded = list(pool.map(lambda p: _open(p, settings.max_image_pixels), paths))
-        for i, (p, (im, error)) in enumerate(zip(paths, loaded)):
-            answers.append(_answer(p, "error", error) if error else None)
-            if im is not None:
-                images[i] = im
-        if images and state is None:
-            for i in images:
-                answers[i] = _answer(paths[i], "insufficient", "no price index yet: run `soldsight price --fit`")
-            images = {}
-        if images:
-            if embedder is None:
-                from soldsight.embed import load_embedder
+    if con is None:
+        from warehouse.connection import open_warehouse
 
-                embedder = load_embedder(settings)
-            vectors = query_vectors(embedder, list(images.values()), state.config, state.projection)
-            found = comparables_batch(con, vectors, state.config.index_id, k=k, rows_per_listing=state.rows_per_listing,
-                                      currency=currency, days=days)
-            for i, comps in zip(images, found):
-                answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
-        if store:
-            for p, a in zip(paths, answers):
-                _store(con, p, a, inputs, state, embedder)
+        with open_warehouse(settings) as con:
+            return price_photos(settings, paths, media=media, sleeve=sleeve, top=top, currency=currency,
+                                days=days, embedder=embedder, store=store, con=con)
+    state = load_state(con, settings.home)
+    if state is not None and settings.match_threshold is not None:
+        state.threshold = settings.match_threshold
+    answers, images = [], {}
+    # Decoding releases the GIL: two threads overlap it on the two cores (photos stay in order).
+    with ThreadPoolExecutor(2) as pool:
+        loaded = list(pool.map(lambda p: _open(p, settings.max_image_pixels), paths))
+    for i, (p, (im, error)) in enumerate(zip(paths, loaded)):
+        answers.append(_answer(p, "error", error) if error else None)
+        if im is not None:
+            images[i] = im
+    if images and state is None:
+        for i in images:
+            answers[i] = _answer(paths[i], "insufficient", "no price index yet: run `soldsight price --fit`")
+        images = {}
+    if images:
+        if embedder is None:
+            from soldsight.embed import load_embedder
+
+            embedder = load_embedder(settings)
+        vectors = query_vectors(embedder, list(images.values()), state.config, state.projection)
+        search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
+        if len(vectors) == 1:  # ORDER BY ... LIMIT beats the batch query's per-photo ranking for one photo
+            found = [comparables(con, vectors[0], state.config.index_id, **search)]
+        else:
+            found = comparables_batch(con, vectors, state.config.index_id, **search)
+        for i, comps in zip(images, found):
+            answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
+    if store:
+        for p, a in zip(paths, answers):
+            _store(con, p, a, inputs, state, embedder)
     return answers
 
 

