@@ -30,7 +30,9 @@ def _env(prefect_home: Path, api_url: str, soldsight_home: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SOLDSIGHT_"))}
     env.update(PREFECT_HOME=str(prefect_home), PREFECT_API_URL=api_url, PREFECT_SERVER_ANALYTICS_ENABLED="false",
                DO_NOT_TRACK="1", SOLDSIGHT_HOME=str(soldsight_home), TF_CPP_MIN_LOG_LEVEL="2",
-               PREFECT_UI_ENABLED="false")
+               PREFECT_UI_ENABLED="false",
+               # As docs/orchestration.md starts the server: short retry hints for concurrency slots.
+               PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS="1")
     return env
 
 
