@@ -39,12 +39,16 @@ def test_price_flow_during_a_refresh_waits_its_turn_and_both_succeed(prefect_har
     env.update(PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_HOME=str(tmp_path / "prefect-refresh"),
                PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
                SOLDSIGHT_HOME=str(settings.home), SOLDSIGHT_PROXIES=str(world.proxies_file), **FAST_ENV)
+    served_before = world.image_host.counters.get("requests")
     log = open(tmp_path / "refresh.log", "w")
     proc = subprocess.Popen([sys.executable, "-c", REFRESH.format(home=str(settings.home))], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
-        while not [t for t in _task_runs("download-photos") if t.state_type.value == "RUNNING"]:
+        # RUNNING alone is not enough: the task asks for its slots after it starts. A photo request
+        # reaching the image host means the download holds the proxy and warehouse slots.
+        while not ([t for t in _task_runs("download-photos") if t.state_type.value == "RUNNING"]
+                   and world.image_host.counters.get("requests") > served_before):
             assert proc.poll() is None, (tmp_path / "refresh.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the refresh never reached its download step"
             time.sleep(0.2)
