@@ -24,12 +24,7 @@ COMMAND_MODULES = [
 
 def _commands():
     for name in COMMAND_MODULES:
-        try:
-            yield importlib.import_module(f"soldsight.commands.{name}")
-        except ModuleNotFoundError as exc:
-            # A command whose module is not written yet is simply absent.
-            if exc.name != f"soldsight.commands.{name}":
-                raise
+        yield importlib.import_module(f"soldsight.commands.{name}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in _commands():
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        # argparse %-formats a subcommand's help (not its description): a literal % must be doubled.
+        p = sub.add_parser(module.NAME, help=module.HELP.replace("%", "%%"), description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
