@@ -12,7 +12,7 @@ CREATE TABLE images (
     sha256        VARCHAR,                 -- ok: sha256 of the file bytes (identical photos share it)
     path          VARCHAR,                 -- ok: file relative to SOLDSIGHT_HOME, images/<sha[:2]>/<sha>.<ext>
     width         INTEGER,                 -- ok: pixels
-    height        INTEGER,
+    height        INTEGER,                 -- ok: pixels
     format        VARCHAR,                 -- ok: JPEG | PNG | WEBP | GIF
     bytes         BIGINT,                  -- ok: file size in bytes
     fetched_url   VARCHAR,                 -- the URL that answered (e.g. the s-l1600 variant), NULL if none did
