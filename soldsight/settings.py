@@ -97,7 +97,16 @@ class Settings:
     @staticmethod
     def describe() -> list[tuple[str, str, str]]:
         """(variable, default, meaning) for every setting, for --help and the README."""
-        return [(PREFIX + f.name.upper(), repr(f.default), f.metadata["help"]) for f in fields(Settings)]
+        return [(PREFIX + f.name.upper(), _shown(f.default), f.metadata["help"]) for f in fields(Settings)]
+
+
+def _shown(default) -> str:
+    """A default as a user would type it in the variable ('data', not PosixPath('data'))."""
+    if default is None or default == ():
+        return "(unset)"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)
 
 
 def _convert(name: str, type_name: str, raw: str):
