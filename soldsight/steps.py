@@ -6,7 +6,6 @@ artifacts; anything else (the CLI, a test, a notebook) can call them without Pre
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -82,7 +81,6 @@ def download(settings: Settings, limit: int | None = None, use_proxies: bool = T
                         not_attempted=s.not_attempted, bytes=s.bytes, proxies=proxies)
 
 
-_DONE = re.compile(r"^(\d+)/(\d+) photos")
 
 
 def embed(settings: Settings, progress: Progress | None = None) -> dict:
@@ -91,12 +89,7 @@ def embed(settings: Settings, progress: Progress | None = None) -> dict:
         return stage_report("embed", note="no new photos to embed")
     from soldsight.embed import embed_pending
 
-    def said(message: str) -> None:  # embed_pending reports progress as "n/N photos, r/s" lines
-        log.info(message)
-        if progress is not None and (m := _DONE.match(message)):
-            progress(int(m[1]), int(m[2]))
-
-    r = embed_pending(settings, log=said)
+    r = embed_pending(settings, log=log.info, progress=progress)
     return stage_report("embed", done=r.embedded, failed=r.failed, failures=r.errors,
                         note=f"{r.model_id}: {r.rate:.0f} photos/s", model_id=r.model_id)
 

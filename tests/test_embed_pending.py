@@ -53,11 +53,13 @@ def downloaded(settings):
 
 
 def test_every_downloaded_photo_is_embedded_once_and_bad_ones_become_failed_rows(settings, lite0_embedder, downloaded):
-    logged = []
-    report = embed_pending(settings, lite0_embedder, chunk_size=3, log=logged.append)
+    logged, progressed = [], []
+    report = embed_pending(settings, lite0_embedder, chunk_size=3, log=logged.append,
+                           progress=lambda done, total: progressed.append((done, total)))
     assert (report.pending, report.embedded, report.failed) == (8, 6, 2)
-    # Progress lines (the refresh flow parses "done/total photos").
+    # Progress as lines for people, and as numbers for the flow's progress artifact.
     assert [line.split(" photos")[0] for line in logged[1:]] == ["3/8", "6/8", "8/8"]
+    assert progressed == [(0, 8), (3, 8), (6, 8), (8, 8)]
     assert len(report.lake_files) == 3  # chunks of 3 rows: a killed run keeps the finished ones
 
     rows = {r[0]: r for r in _rows(settings)}

@@ -67,8 +67,12 @@ def pending_photos(con, model_id: str, retry_failed: bool = False) -> list[tuple
 
 
 def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None, retry_failed: bool = False,
-                  chunk_size: int = 512, workers: int = 2, log: Callable[[str], None] | None = None) -> EmbedReport:
-    """Embed what is missing for the embedder's model (default: load_embedder(settings))."""
+                  chunk_size: int = 512, workers: int = 2, log: Callable[[str], None] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> EmbedReport:
+    """Embed what is missing for the embedder's model (default: load_embedder(settings)).
+
+    log gets human lines; progress(done, total) is called at the start and after every chunk.
+    """
     if embedder is None:
         from soldsight.embed.embedder import load_embedder
 
@@ -81,7 +85,9 @@ def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None
     if limit is not None:
         todo = todo[:limit]
     report = EmbedReport(embedder.model_id, pending=len(todo))
+    progress = progress or (lambda done, total: None)
     log(f"{embedder.model_id}: {len(todo)} photos to embed")
+    progress(0, len(todo))
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode") as pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake") as writer:
@@ -93,6 +99,7 @@ def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None
             flushing = writer.submit(_flush, settings, table, embedder.model_id, embedder.dim, rows, report)
             done += len(rows)  # counted here: the writer thread updates report while we go on
             log(f"{done}/{len(todo)} photos, {done / (time.perf_counter() - started):.0f}/s")
+            progress(done, len(todo))
         if flushing is not None:
             flushing.result()
     report.seconds = time.perf_counter() - started
