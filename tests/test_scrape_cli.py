@@ -64,7 +64,7 @@ def test_query_scrapes_the_marketplace(settings, monkeypatch, capsys):
         assert market.counters.by_key("agents") == {"soldsight-cli-test": 13}
     out = capsys.readouterr().out
     assert code == 0
-    assert "pages: 1 results" in out and "listings: 12 new, 12 updated" in out and "item pages: 12 ok" in out
+    assert "pages: 1 results" in out and "listings: 12 new, 0 updated" in out   # item pages complete new rows, not update them and "item pages: 12 ok" in out
     assert "rumours: 10 sold, 2 ended unsold, 12 with item page" in out
     assert query("SELECT count(*) FROM listings WHERE media_grade = 'VG+'") == [(12,)]
 

@@ -37,6 +37,7 @@ class ScrapeSummary:
     items: Counter = field(default_factory=Counter)      # ok / failed / resumed
     attempts: int = 0
     stopped: str | None = None                           # why the run stopped early (every proxy down)
+    new_ids: set = field(default_factory=set, repr=False)  # listings first stored by this run
 
     def as_dict(self) -> dict:
         return {
@@ -70,9 +71,10 @@ def store(settings: Settings, con, origin: str, kind: str, rows: list[dict], err
         before = stored.get(listing_id)
         if before is None:
             summary.new += 1
+            summary.new_ids.add(listing_id)
         elif before == row["record_hash"]:
             summary.unchanged += 1
-        else:
+        elif listing_id not in summary.new_ids:  # its item page completing a card stored this run: still new
             summary.updated += 1
     for err in errors:
         summary.errors[err["reason"].split(":", 1)[0]] += 1
