@@ -26,6 +26,7 @@ def refresh(
     exports: list[str] | None = None,
     searches: list[str] | None = None,
     scrape_pages: int | None = None,
+    scrape_items: bool = False,
     download_limit: int | None = None,
     use_proxies: bool = True,
     run_backtest: bool = True,
@@ -35,6 +36,7 @@ def refresh(
 
     home: SOLDSIGHT_HOME for this run (default: the environment's). exports: export files to ingest
     (default: every new file in <home>/inbox/exports). searches: override SOLDSIGHT_SEARCHES.
+    scrape_items: also fetch each scraped listing's item page (specifics, every gallery photo).
     force_refit: refit and backtest even when the data they read has not changed.
     """
     started = datetime.now(timezone.utc)
@@ -44,7 +46,7 @@ def refresh(
     ensure_limits(proxy_slots=settings.download_concurrency)
 
     reports = [ingest_exports(home, exports)]
-    reports.append(scrape_searches(home, searches, scrape_pages, use_proxies))
+    reports.append(scrape_searches(home, searches, scrape_pages, use_proxies, scrape_items))
     reports.append(download_photos(home, download_limit, use_proxies))
     reports.append(embed_photos(home))
     reports.append(load_lake(home))

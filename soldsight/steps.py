@@ -45,14 +45,14 @@ def ingest(settings: Settings, paths: list[str] | None = None) -> dict:
 
 
 def scrape(settings: Settings, searches: list[str] | None = None, pages: int | None = None,
-           use_proxies: bool = True) -> dict:
-    """Scrape the configured (or given) sold searches through the proxy pool."""
+           use_proxies: bool = True, items: bool = False) -> dict:
+    """Scrape the configured (or given) sold searches through the proxy pool; items: every item page too."""
     from soldsight.scrape.run import scrape_searches
 
     queries = list(searches if searches is not None else settings.searches)
     if not queries:
         return stage_report("scrape", note="no searches configured (SOLDSIGHT_SEARCHES)")
-    s = scrape_searches(settings, queries, pages, use_proxy=use_proxies)
+    s = scrape_searches(settings, queries, pages, items, use_proxy=use_proxies)
     if s["stopped"]:
         log.warning("scrape stopped early: %s", redact(s["stopped"]))
     # kept_export: listings an export already gave in full; the thinner search card does not replace them.

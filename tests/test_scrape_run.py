@@ -314,3 +314,16 @@ def test_an_item_page_that_is_gone_is_not_asked_for_again(settings):
         assert second["items"] == {} and market.counters.get("item") == 11
     card_only = {r["listing_id"]: r for r in rows(s)}["186000000002"]
     assert card_only["price"] == 12.5 and card_only["media_grade"] is None   # the card's row stays
+
+
+@pytest.mark.parametrize("items", [False, True])
+def test_the_refresh_scrape_step_fetches_item_pages_only_when_asked(settings, marketplace, items):
+    from soldsight import steps
+
+    s = replace(fast(settings, marketplace), searches=("rumours",), scrape_pages=1)
+    before = marketplace.counters.get("item")
+    report = steps.scrape(s, use_proxies=False, items=items)
+    assert report["stage"] == "scrape" and report["done"] == 12 and report["failed"] == 0   # 12 listings, once each
+    assert marketplace.counters.get("item") - before == (12 if items else 0)
+    with_year = [r for r in rows(s) if r["release_year"] is not None]
+    assert bool(with_year) == items   # release years come from the item pages' specifics

@@ -17,6 +17,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--search", action="append", metavar="QUERY", dest="searches",
                         help="a search to scrape; repeat for several (default: SOLDSIGHT_SEARCHES)")
     parser.add_argument("--pages", type=int, metavar="N", help="result pages per search (default: SOLDSIGHT_SCRAPE_PAGES)")
+    parser.add_argument("--items", action="store_true",
+                        help="also fetch each scraped listing's item page (specifics, every gallery photo)")
     parser.add_argument("--download-limit", type=int, metavar="N", help="fetch at most N photo URLs this run")
     parser.add_argument("--no-proxy", action="store_true", help="connect directly, ignoring the proxy settings")
     parser.add_argument("--no-backtest", action="store_true", help="skip the backtest stage")
@@ -62,7 +64,7 @@ def run(args, settings) -> int:
 
     try:
         result = refresh(home=str(settings.home), exports=args.exports, searches=args.searches,
-                         scrape_pages=args.pages, download_limit=args.download_limit,
+                         scrape_pages=args.pages, scrape_items=args.items, download_limit=args.download_limit,
                          use_proxies=not args.no_proxy, run_backtest=not args.no_backtest)
     except Exception as exc:  # the flow's own logs say where; here, one clear line and a non-zero exit
         print(f"soldsight refresh: failed: {redact(exc)}", file=sys.stderr)
