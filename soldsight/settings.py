@@ -22,6 +22,7 @@ class Settings:
     proxies: Path | None = _env(None, "File with one proxy URL per line (# comments allowed).")
     proxy_gateway: str | None = _env(None, "Residential gateway URL with a {session} placeholder.")
     user_agent: str = _env("soldsight/0.1 (+https://github.com/soldsight)", "User-Agent for every request.")
+    ca_bundle: Path | None = _env(None, "PEM file of CA certificates to trust for HTTPS, instead of the bundled ones.")
     http_timeout: float = _env(15.0, "Seconds to wait for connect and for each read.")
     max_attempts: int = _env(6, "Attempts per URL before giving up for this run.")
     backoff_base: float = _env(0.5, "First retry delay in seconds; doubles per attempt, with jitter.")

@@ -81,6 +81,7 @@ class Fetcher:
         prefer_large: bool = False,
         acquire_timeout: float | None = None,
         rng: random.Random | None = None,
+        ca_bundle: Path | str | None = None,
     ):
         self.pool = pool
         self.timeout, self.max_attempts = timeout, max(1, max_attempts)
@@ -90,6 +91,7 @@ class Fetcher:
         self.user_agent = user_agent
         self.prefer_large = prefer_large
         self.acquire_timeout = acquire_timeout
+        self.ca_bundle = ca_bundle
         self._rng = rng or random.Random()
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -113,6 +115,7 @@ class Fetcher:
             max_pixels=settings.max_image_pixels,
             limiter=HostLimiter(settings.per_host_rate, settings.per_host_concurrency),
             user_agent=settings.user_agent, prefer_large=settings.prefer_large_images,
+            ca_bundle=settings.ca_bundle,
         )
         kwargs.update(overrides)
         return cls(pool, **kwargs)
@@ -125,6 +128,8 @@ class Fetcher:
         if s is None:
             s = requests.Session()
             s.trust_env = False   # never pick up proxies or .netrc from the environment
+            if self.ca_bundle:
+                s.verify = str(self.ca_bundle)
             adapter = HTTPAdapter(pool_connections=max(8, len(self.pool) + 2), pool_maxsize=4, max_retries=0)
             s.mount("http://", adapter)
             s.mount("https://", adapter)

@@ -178,6 +178,10 @@ def _classify_exception(exc: requests.RequestException, proxy: Proxy) -> tuple[s
         return "truncated", TRANSIENT, FAILURE
     if isinstance(exc, requests.exceptions.Timeout):
         return "timeout", TRANSIENT, FAILURE
+    if isinstance(exc, requests.exceptions.SSLError):
+        # An untrusted certificate may be one exit tampering with traffic: that proxy is blamed and
+        # another one tried; if every route fails the same way, the reason says TLS (see SOLDSIGHT_CA_BUNDLE).
+        return "tls", TRANSIENT, FAILURE
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc)
         if "timed out" in text.lower():   # requests wraps a read timeout mid-body as ConnectionError

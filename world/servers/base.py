@@ -4,9 +4,11 @@ from __future__ import annotations
 import hashlib
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 from collections import defaultdict
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SOCKET_BUFFER = 1 << 20  # large buffers keep 50 KB photos to one or two syscalls
@@ -117,6 +119,13 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            # In the handler's thread, not at accept: a client that never says hello stalls only itself.
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError):
+                self.close_connection = True
+                raise
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
         except OSError:
@@ -152,9 +161,11 @@ class BaseServer:
 
     handler_class: type[QuietHandler] = QuietHandler
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: tuple[Path, Path] | None = None):
+        """tls: (certificate, key) PEM files to serve HTTPS instead of HTTP."""
         self.host = host
         self._requested_port = port
+        self.tls = tls
         self.port: int | None = None
         self.counters = Counters()
         self.stopping = threading.Event()
@@ -165,7 +176,7 @@ class BaseServer:
     def url(self) -> str:
         if self.port is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -178,6 +189,11 @@ class BaseServer:
         port = self.port if self.port is not None else self._requested_port
         self._httpd = _HTTPServer((self.host, port), self.handler_class, self)
         self.port = self._httpd.server_address[1]
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True,
+                                                     do_handshake_on_connect=False)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"{type(self).__name__}:{self.port}", daemon=True,

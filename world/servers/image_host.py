@@ -41,8 +41,9 @@ class ImageHost(BaseServer):
 
     handler_class = ImageHandler
 
-    def __init__(self, root: Path | str | None = None, seed: int = 0, host: str = "127.0.0.1", port: int = 0):
-        super().__init__(host, port)
+    def __init__(self, root: Path | str | None = None, seed: int = 0, host: str = "127.0.0.1", port: int = 0,
+                 tls: tuple[Path, Path] | None = None):
+        super().__init__(host, port, tls)
         self.root = Path(root) if root is not None else None
         self.faults = FaultPlan(seed)
         self._images: dict[str, tuple[bytes, str]] = {}
