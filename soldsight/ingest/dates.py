@@ -17,6 +17,10 @@ _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 # The marketplace's own shape, parsed without strptime because ingest reads millions of them.
 _COMMON = re.compile(r"([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{1,4})")
 
+_CLOCK = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_UNSEEN = object()
+
 _FORMATS = ("%b %d, %Y %H:%M:%S", "%b %d, %Y %H:%M", "%b %d, %Y", "%d %b %Y %H:%M:%S", "%d %b %Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
@@ -59,6 +63,47 @@ def parse_sold_at(text) -> datetime | None:
     except ValueError:
         raise DateError(f"unreadable sold_date {text!r}") from None
     return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the Unix epoch, as Arrow stores a UTC timestamp."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def sold_at_micros(text, days: dict) -> int | None:
+    """parse_sold_at(text) as microseconds since the epoch (same answers, same DateErrors).
+
+    Sold dates in the marketplace's shape share their day and zone with many others, so
+    the UTC midnight of each (day, zone) is parsed once into `days` and the clock added.
+    """
+    if isinstance(text, str):
+        clean = " ".join(text.split())  # str.split() folds the no-break space too
+        head, _, zone = clean.rpartition(" ")
+        day, _, clock = head.rpartition(" ")
+        midnight = days.get((day, zone), _UNSEEN)
+        if midnight is _UNSEEN:
+            midnight = _common_midnight(day, zone)
+            days[(day, zone)] = midnight
+        if midnight is not None:
+            m = _CLOCK.fullmatch(clock)
+            if m:
+                hours, minutes, seconds = int(m.group(1)), int(m.group(2)), int(m.group(3))
+                if hours < 24 and minutes < 60 and seconds < 60:
+                    return midnight + ((hours * 60 + minutes) * 60 + seconds) * 1_000_000
+    moment = parse_sold_at(text)
+    return None if moment is None else to_micros(moment)
+
+
+def _common_midnight(day: str, zone: str) -> int | None:
+    """UTC midnight of 'May 06, 2024' in zone, when that is the fast common shape; else None."""
+    text = f"{day} 00:00:00 {zone}"
+    m = _COMMON.fullmatch(text)
+    if not (m and m.group(1) in _MONTHS and zone in TZ_OFFSETS):
+        return None
+    try:
+        return to_micros(parse_sold_at(text))
+    except DateError:
+        return None
 
 
 def parse_year(text) -> int | None:

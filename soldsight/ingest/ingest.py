@@ -9,9 +9,12 @@ from pathlib import Path
 
 import duckdb
 
-from soldsight.ingest.normalise import SOURCE, RecordError, normalise_record, raw_json
-from soldsight.ingest.read_export import ExportFormatError, read_records
-from soldsight.ingest.store import error_row, store_rows, stored_hashes
+from soldsight.ingest.normalise import SOURCE
+from soldsight.ingest.pieces import read_normalised
+from soldsight.ingest.read_export import ExportFormatError
+from soldsight.ingest import columns
+from soldsight.ingest.dates import to_micros
+from soldsight.ingest.store import ERRORS_SCHEMA, LISTINGS_SCHEMA, error_row, stored_hashes, store_tables
 from warehouse.sql_files import sql
 
 
@@ -36,13 +39,15 @@ def reason_category(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str, *, force: bool = False) -> FileSummary:
+def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str, *, force: bool = False,
+                workers: int | None = None) -> FileSummary:
     """Ingest one export. A file already ingested (same bytes) is skipped unless force.
 
     Every record ends as exactly one of: new, updated, duplicate (identical to what is
     stored, or superseded by a later record of the same listing in the file), or error.
     The lake batch holds the file's latest record of every listing; the warehouse merge
-    leaves unchanged listings untouched.
+    leaves unchanged listings untouched. A large NDJSON file is read on `workers` processes
+    (default: one per core) with the same outcome as one process.
     """
     path = Path(path)
     data = path.read_bytes()
@@ -50,40 +55,39 @@ def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str
     if not force and con.execute(sql("file_ingested"), {"sha256": summary.sha256}).fetchall()[0][0]:
         summary.already_ingested = True
         return summary
+    origin = f"export:{path.name}"
+    now = datetime.now(timezone.utc)
     try:
-        records = read_records(path, data)
+        table, rejected, summary.records = read_normalised(path, data, origin=origin, ingested_at=now,
+                                                           schema=LISTINGS_SCHEMA, workers=workers)
     except ExportFormatError as exc:
         summary.failure = str(exc)
         return summary
+    errors = [error_row(source=SOURCE, origin=origin, position=position, reason=reason, raw=raw, recorded_at=now)
+              for position, reason, raw in rejected]
+    errors_table = columns.table({**{name: [row[name] for row in errors] for name in ERRORS_SCHEMA.names},
+                                  "recorded_at": [to_micros(now)] * len(errors)}, ERRORS_SCHEMA)
+    summary.errors.update(reason_category(reason) for _, reason, _ in rejected)
 
-    origin = f"export:{path.name}"
-    now = datetime.now(timezone.utc)
-    summary.records = len(records)
-    rows, errors = [], []
-    for position, (record, raw) in enumerate(records):
-        raw = raw if raw is not None else raw_json(record)
-        try:
-            rows.append(normalise_record(record, origin=origin, ingested_at=now, raw=raw))
-        except RecordError as exc:
-            errors.append(error_row(source=SOURCE, origin=origin, position=position, reason=str(exc), raw=raw, recorded_at=now))
-            summary.errors[reason_category(str(exc))] += 1
-
-    latest: dict[str, dict] = {}
-    for row in rows:
-        if row["listing_id"] in latest:
+    # The file's last record of each listing wins; the lake keeps the listings in order of first sight.
+    latest: dict[str, int] = {}
+    for index, listing_id in enumerate(table.column("listing_id").to_pylist()):
+        if listing_id in latest:
             summary.duplicates += 1  # an earlier record of this listing, superseded by a later one
-        latest[row["listing_id"]] = row
+        latest[listing_id] = index
+    if len(latest) < table.num_rows:
+        table = table.take(list(latest.values()))
     stored = stored_hashes(con, SOURCE, list(latest))
-    for listing_id, row in latest.items():
+    for listing_id, record_hash in zip(latest, table.column("record_hash").to_pylist()):
         previous = stored.get(listing_id)
         if previous is None:
             summary.new += 1
-        elif previous == row["record_hash"]:
+        elif previous == record_hash:
             summary.duplicates += 1
         else:
             summary.updated += 1
 
-    store_rows(con, lake_dir, f"export-{summary.sha256[:20]}", list(latest.values()), errors)
+    store_tables(con, lake_dir, f"export-{summary.sha256[:20]}", table, errors_table)
     con.execute(sql("record_ingested_file"), {
         "sha256": summary.sha256, "path": str(path), "records": summary.records,
         "listings": len(latest), "errors": summary.error_count,

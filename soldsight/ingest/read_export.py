@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
 
 class ExportFormatError(ValueError):
@@ -14,12 +15,18 @@ class ExportFormatError(ValueError):
 
 
 def read_records(path: Path | str, data: bytes | None = None) -> list[tuple[object, str | None]]:
-    """Every record of the export in file order, as (record, raw text or None).
+    """Every record of the export in file order, as (record, raw text or None); see iter_records."""
+    return list(iter_records(path, data))
+
+
+def iter_records(path: Path | str, data: bytes | None = None) -> Iterator[tuple[object, str | None]]:
+    """The records of the export in file order, as (record, raw text or None).
 
     NDJSON records come with their line, kept as received; array items come with None.
 
     Array items that are not objects are returned as they are, for the caller to reject
-    one by one; a file that is not JSON or NDJSON raises ExportFormatError naming where.
+    one by one; a file that is not JSON or NDJSON raises ExportFormatError naming where (for
+    NDJSON, while iterating, at the first bad line: collect everything before writing anything).
     """
     path = Path(path)
     if data is None:
@@ -30,7 +37,7 @@ def read_records(path: Path | str, data: bytes | None = None) -> list[tuple[obje
         raise ExportFormatError(path, f"byte {exc.start}", "not UTF-8 text") from None
     stripped = text.lstrip()
     if not stripped:
-        return []
+        return iter(())
     if stripped[0] == "[":
         try:
             document = json.loads(text)
@@ -38,14 +45,17 @@ def read_records(path: Path | str, data: bytes | None = None) -> list[tuple[obje
             raise ExportFormatError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
         if not isinstance(document, list):
             raise ExportFormatError(path, "line 1", "top level is neither a JSON array nor lines of JSON objects")
-        return [(record, None) for record in document]
+        return ((record, None) for record in document)
     if stripped[0] != "{":
         raise ExportFormatError(path, "line 1", "top level is neither a JSON array nor lines of JSON objects")
-    return _read_ndjson(path, text)
+    return iter_ndjson(path, text)
 
 
-def _read_ndjson(path: Path, text: str) -> list[tuple[dict, str]]:
-    records = []
+def iter_ndjson(path: Path | str, text: str) -> Iterator[tuple[dict, str]]:
+    """(record, line) for each non-blank NDJSON line, in order; ExportFormatError at the first bad line.
+
+    Lines are str.splitlines() lines: a line separator inside a JSON string splits the record.
+    """
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -57,5 +67,4 @@ def _read_ndjson(path: Path, text: str) -> list[tuple[dict, str]]:
             ) from None
         if not isinstance(record, dict):
             raise ExportFormatError(path, f"line {lineno}", f"NDJSON line is a {type(record).__name__}, not an object")
-        records.append((record, line.strip()))
-    return records
+        yield record, line.strip()

@@ -59,11 +59,18 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, source: str, listing_ids: list
 def store_rows(con: duckdb.DuckDBPyConnection, lake_dir: Path, batch_id: str,
                listings: list[dict], errors: list[dict]) -> None:
     """Lake first (the record), then the warehouse; both keyed so a re-run replaces, never adds."""
-    if listings:
-        path = write_batch(lake_dir, "listings", batch_id, _columnar(listings, LISTINGS_SCHEMA))
+    store_tables(con, lake_dir, batch_id, _columnar(listings, LISTINGS_SCHEMA) if listings else None,
+                 _columnar(errors, ERRORS_SCHEMA) if errors else None)
+
+
+def store_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path, batch_id: str,
+                 listings: pa.Table | None, errors: pa.Table | None) -> None:
+    """store_rows for rows already in Arrow tables of LISTINGS_SCHEMA and ERRORS_SCHEMA."""
+    if listings is not None and listings.num_rows:
+        path = write_batch(lake_dir, "listings", batch_id, listings)
         load_batch(con, "listings", path)
-    if errors:
-        path = write_batch(lake_dir, "scrape_errors", batch_id, _columnar(errors, ERRORS_SCHEMA))
+    if errors is not None and errors.num_rows:
+        path = write_batch(lake_dir, "scrape_errors", batch_id, errors)
         load_batch(con, "scrape_errors", path)
 
 

@@ -1,0 +1,135 @@
+"""Read and normalise one export, a large NDJSON file in line-aligned pieces on every core.
+
+The pieces are cut just after a newline, so their lines are exactly the file's lines; each
+piece's records keep their order, and positions are renumbered across pieces afterwards.
+A piece that is not clean NDJSON is not explained by its worker: the whole file is then
+read once more in one process, which fails exactly as it always has.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from soldsight.ingest.batch import normalise_batch
+from soldsight.ingest.read_export import ExportFormatError, iter_ndjson, iter_records
+
+# Below this size a second process costs more (its start-up, ~0.3 s) than it saves.
+PARALLEL_MIN_BYTES = 8_000_000
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_normalised(path: Path, data: bytes, *, origin: str, ingested_at: datetime, schema: pa.Schema,
+                    workers: int | None = None) -> tuple[pa.Table, list[tuple[int, str, str]], int]:
+    """(listing rows in file order, (position, reason, raw) of rejected records, records read).
+
+    workers: processes to use, this one included (default: one per core).
+    """
+    workers = workers or os.cpu_count() or 1
+    ndjson = data[len(_BOM):] if data.startswith(_BOM) else data
+    if workers < 2 or len(data) < PARALLEL_MIN_BYTES or not ndjson.startswith(b"{"):
+        return _serial(path, data, origin=origin, ingested_at=ingested_at, schema=schema)
+
+    pieces = _split(data, workers)
+    others = [_Worker((piece, False, origin, ingested_at, schema)) for piece in pieces[1:]]
+    results = [_piece(pieces[0], True, origin, ingested_at, schema)] + [worker.result() for worker in others]
+    if any(result is None for result in results):
+        # A piece that is not clean NDJSON, or a worker that failed: the serial read gives the
+        # same outcome as always, whether that is rows, an ExportFormatError or an exception.
+        return _serial(path, data, origin=origin, ingested_at=ingested_at, schema=schema)
+
+    tables, errors, offset = [], [], 0
+    for table, piece_errors, count in results:
+        tables.append(table)
+        errors += [(offset + position, reason, raw) for position, reason, raw in piece_errors]
+        offset += count
+    return pa.concat_tables(tables), errors, offset
+
+
+class _Worker:
+    """_piece(*args) in a fresh interpreter, which imports only what a piece needs.
+
+    A plain subprocess rather than multiprocessing: spawn and forkserver re-import the
+    caller's __main__, and fork would copy the caller's DuckDB connection and its threads.
+    """
+
+    def __init__(self, args: tuple):
+        self.process = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        payload = pickle.dumps(sys.path) + pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+        self.output: list[bytes] = []
+        self.thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
+        self.thread.start()
+
+    def _talk(self, payload: bytes) -> None:
+        stdout, _ = self.process.communicate(payload)
+        self.output.append(stdout)
+
+    def result(self):
+        self.thread.join()
+        if self.process.returncode != 0 or not self.output:
+            return None
+        return pickle.loads(self.output[0])
+
+
+_BOOT = ("import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
+         "from soldsight.ingest.pieces import _serve; _serve()")
+
+
+def _serve() -> None:
+    """The worker's side: one _piece call, its arguments from stdin and its result to stdout."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed on the way goes to stderr, not into the result
+    args = pickle.load(sys.stdin.buffer)
+    out.write(pickle.dumps(_piece(*args), protocol=pickle.HIGHEST_PROTOCOL))
+    out.close()
+
+
+def _serial(path, data, *, origin, ingested_at, schema):
+    records = _Counted(iter_records(path, data))
+    table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
+    return table, errors, records.count
+
+
+def _split(data: bytes, n: int) -> list[bytes]:
+    """n pieces of about equal size, each ending just after a newline (the last one at the end)."""
+    cuts, start = [], 0
+    for i in range(1, n):
+        cut = data.find(b"\n", max(start, len(data) * i // n)) + 1
+        if cut <= 0:
+            break
+        cuts.append(cut)
+        start = cut
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _piece(data: bytes, first: bool, origin: str, ingested_at: datetime, schema: pa.Schema):
+    """normalise_batch over one piece, positions from 0; None when the piece is not clean NDJSON."""
+    try:
+        text = data.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError:
+        return None
+    records = _Counted(iter_ndjson("piece", text))
+    try:
+        table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
+    except ExportFormatError:
+        return None
+    return table, errors, records.count
+
+
+class _Counted:
+    """Iterates (record, raw) pairs and counts them."""
+
+    def __init__(self, pairs):
+        self.pairs, self.count = pairs, 0
+
+    def __iter__(self):
+        for record, raw in self.pairs:
+            self.count += 1
+            yield record, raw
