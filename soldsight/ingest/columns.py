@@ -16,19 +16,23 @@ def _validity(values: list) -> tuple[pa.Buffer | None, int]:
     nulls = values.count(None)
     if not nulls:
         return None, 0
-    valid = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+    valid = np.array([v is not None for v in values], dtype=bool)
     return pa.py_buffer(np.packbits(valid, bitorder="little")), nulls
 
 
 def strings(values: list, type_: pa.DataType = pa.string()) -> pa.Array:
     """str or None per row."""
-    encoded = [b"" if v is None else v.encode("utf-8") for v in values]
-    data = b"".join(encoded)
+    validity, nulls = _validity(values)
+    texts = [v or "" for v in values] if nulls else values
+    joined = "".join(texts)
+    data = joined.encode("utf-8")
     if len(data) > _INT32_MAX:  # beyond 32-bit offsets: let Arrow chunk it, as before
         return pa.array(values, type=type_)
+    # isascii() is a flag lookup: only non-ASCII text is encoded a second time, for its length.
+    lengths = np.fromiter((len(t) if t.isascii() else len(t.encode("utf-8")) for t in texts) if len(data) != len(joined)
+                          else map(len, texts), dtype=np.int32, count=len(texts))
     offsets = np.zeros(len(values) + 1, dtype=np.int32)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int32, count=len(encoded)), out=offsets[1:])
-    validity, nulls = _validity(values)
+    np.cumsum(lengths, out=offsets[1:])
     return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(offsets), pa.py_buffer(data)], nulls)
 
 
@@ -44,9 +48,8 @@ def string_lists(values: list[list]) -> pa.Array:
 def numbers(values: list, type_: pa.DataType) -> pa.Array:
     """float / int / None per row, for float64, int32 and timestamp (microseconds) columns."""
     dtype = {pa.float64(): np.float64, pa.int32(): np.int32}.get(type_, np.int64)
-    zero = dtype(0)
-    data = np.fromiter((zero if v is None else v for v in values), dtype=dtype, count=len(values))
     validity, nulls = _validity(values)
+    data = np.array([0 if v is None else v for v in values] if nulls else values, dtype=dtype)
     return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(data)], nulls)
 
 

@@ -17,7 +17,6 @@ _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
 # The marketplace's own shape, parsed without strptime because ingest reads millions of them.
 _COMMON = re.compile(r"([A-Z][a-z]{2}) (\d{1,2}), (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([A-Z]{1,4})")
 
-_CLOCK = re.compile(r"(\d{2}):(\d{2}):(\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UNSEEN = object()
 
@@ -77,17 +76,17 @@ def sold_at_micros(text, days: dict) -> int | None:
     the UTC midnight of each (day, zone) is parsed once into `days` and the clock added.
     """
     if isinstance(text, str):
-        clean = " ".join(text.split())  # str.split() folds the no-break space too
-        head, _, zone = clean.rpartition(" ")
+        # Only text already in the clean shape passes _common_midnight, so no need to clean it.
+        head, _, zone = text.rpartition(" ")
         day, _, clock = head.rpartition(" ")
         midnight = days.get((day, zone), _UNSEEN)
         if midnight is _UNSEEN:
             midnight = _common_midnight(day, zone)
             days[(day, zone)] = midnight
         if midnight is not None:
-            m = _CLOCK.fullmatch(clock)
-            if m:
-                hours, minutes, seconds = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            # The clock is 'HH:MM:SS' in the digits _COMMON's \d accepts, which are what isdecimal() accepts.
+            if len(clock) == 8 and clock[2] == ":" and clock[5] == ":" and (clock[:2] + clock[3:5] + clock[6:]).isdecimal():
+                hours, minutes, seconds = int(clock[:2]), int(clock[3:5]), int(clock[6:])
                 if hours < 24 and minutes < 60 and seconds < 60:
                     return midnight + ((hours * 60 + minutes) * 60 + seconds) * 1_000_000
     moment = parse_sold_at(text)

@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from soldsight.ingest import columns
+from soldsight.ingest.dates import to_micros
 from soldsight.ingest.normalise import SOURCE
 from soldsight.ingest.pieces import read_normalised
 from soldsight.ingest.read_export import ExportFormatError
-from soldsight.ingest import columns
-from soldsight.ingest.dates import to_micros
 from soldsight.ingest.store import ERRORS_SCHEMA, LISTINGS_SCHEMA, error_row, stored_hashes, store_tables
 from warehouse.sql_files import sql
 
@@ -76,7 +77,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str
             summary.duplicates += 1  # an earlier record of this listing, superseded by a later one
         latest[listing_id] = index
     if len(latest) < table.num_rows:
-        table = table.take(list(latest.values()))
+        table = table.take(columns.numbers(list(latest.values()), pa.int64()))
     stored = stored_hashes(con, SOURCE, list(latest))
     for listing_id, record_hash in zip(latest, table.column("record_hash").to_pylist()):
         previous = stored.get(listing_id)
