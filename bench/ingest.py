@@ -1,10 +1,13 @@
 """Ingest throughput: generate N export records (NDJSON) and ingest them into a fresh warehouse.
 
-Prints records/s and peak memory. Usage: python bench/ingest.py [N]
+Prints records/s (wall and per CPU-second, worker processes included), peak memory and the
+load average before and after, since a figure taken on a busy machine is not a quiet-machine
+figure. Usage: python bench/ingest.py [N] [WORKERS]   (WORKERS: processes, default one per core)
 """
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import sys
@@ -45,7 +48,13 @@ def make_records(n: int, rng: random.Random):
         }
 
 
-def main(n: int = 100_000) -> None:
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished worker processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def main(n: int = 100_000, workers: int | None = None) -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "bench.ndjson"
@@ -54,16 +63,21 @@ def main(n: int = 100_000) -> None:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         size_mb = export.stat().st_size / 1e6
         con = connect(Path(tmp) / "home" / "soldsight.duckdb")
-        started, cpu_started = time.perf_counter(), time.process_time()
-        summary = ingest_file(con, Path(tmp) / "home" / "lake", export)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        load_before = os.getloadavg()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        summary = ingest_file(con, Path(tmp) / "home" / "lake", export, workers=workers)
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+        load_after = os.getloadavg()
         con.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"ingest: {n} records ({size_mb:.1f} MB NDJSON) in {elapsed:.2f} s = {n / elapsed:,.0f} records/s")
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"ingest: {n} records ({size_mb:.1f} MB NDJSON) in {elapsed:.2f} s = {n / elapsed:,.0f} records/s"
+          f" on {workers or os.cpu_count()} processes, {os.cpu_count()} cores")
     print(f"  CPU time {cpu:.2f} s = {n / cpu:,.0f} records per CPU-second (wall is inflated when the machine is shared)")
+    print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     print(f"  new {summary.new}, updated {summary.updated}, duplicates {summary.duplicates}, errors {summary.error_count}")
-    print(f"  peak RSS {peak_mb:,.0f} MB")
+    print(f"  peak RSS {peak_mb:,.0f} MB (largest worker process {child_mb:,.0f} MB)")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, int(sys.argv[2]) if len(sys.argv) > 2 else None)
