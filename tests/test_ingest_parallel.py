@@ -134,3 +134,13 @@ def test_ingest_does_not_import_pandas(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"  # pandas costs 0.65 CPU-s to import, on every ingest
+
+
+def test_a_failed_worker_means_a_serial_read_not_a_wrong_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(pieces, "PARALLEL_MIN_BYTES", 0)
+    path = write_ndjson(tmp_path / "odd.ndjson", odd_records(300))
+    data = path.read_bytes()
+    serial = pieces.read_normalised(path, data, origin="o", ingested_at=NOW, schema=LISTINGS_SCHEMA, workers=1)
+    monkeypatch.setattr(pieces, "_BOOT", "import sys; sys.exit(3)")
+    parallel = pieces.read_normalised(path, data, origin="o", ingested_at=NOW, schema=LISTINGS_SCHEMA, workers=2)
+    assert parallel[0].equals(serial[0]) and parallel[1:] == serial[1:]

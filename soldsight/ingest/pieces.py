@@ -62,9 +62,14 @@ class _Worker:
     """
 
     def __init__(self, args: tuple):
-        self.process = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        payload = pickle.dumps(sys.path) + pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
         self.output: list[bytes] = []
+        try:
+            self.process = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE)
+        except OSError:  # no interpreter to start (an embedded Python): this piece is read serially
+            self.process = None
+            return
+        payload = pickle.dumps(sys.path) + pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
         self.thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
         self.thread.start()
 
@@ -73,6 +78,8 @@ class _Worker:
         self.output.append(stdout)
 
     def result(self):
+        if self.process is None:
+            return None
         self.thread.join()
         if self.process.returncode != 0 or not self.output:
             return None
