@@ -85,7 +85,8 @@ def sold_at_micros(text, days: dict) -> int | None:
             days[(day, zone)] = midnight
         if midnight is not None:
             # The clock is 'HH:MM:SS' in the digits _COMMON's \d accepts, which are what isdecimal() accepts.
-            if len(clock) == 8 and clock[2] == ":" and clock[5] == ":" and (clock[:2] + clock[3:5] + clock[6:]).isdecimal():
+            digits = clock[:2] + clock[3:5] + clock[6:]
+            if len(clock) == 8 and clock[2] == ":" and clock[5] == ":" and digits.isdecimal():
                 hours, minutes, seconds = int(clock[:2]), int(clock[3:5]), int(clock[6:])
                 if hours < 24 and minutes < 60 and seconds < 60:
                     return midnight + ((hours * 60 + minutes) * 60 + seconds) * 1_000_000
