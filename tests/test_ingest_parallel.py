@@ -144,3 +144,21 @@ def test_a_failed_worker_means_a_serial_read_not_a_wrong_one(tmp_path, monkeypat
     monkeypatch.setattr(pieces, "_BOOT", "import sys; sys.exit(3)")
     parallel = pieces.read_normalised(path, data, origin="o", ingested_at=NOW, schema=LISTINGS_SCHEMA, workers=2)
     assert parallel[0].equals(serial[0]) and parallel[1:] == serial[1:]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_broken_file_is_named_before_a_record_can_crash(tmp_path, monkeypatch, workers):
+    # A currency that is a number crashes normalise_record (AttributeError); that is a bug of
+    # its own, but a broken line later in the file must still be reported as before.
+    monkeypatch.setattr(pieces, "PARALLEL_MIN_BYTES", 0)
+    lines = [json.dumps(r, ensure_ascii=False) for r in odd_records(600)]
+    lines[10] = json.dumps(full_record(price={"value": 3, "currency": 5}))
+    crashing = write_ndjson(tmp_path / "crash.ndjson", [json.loads(line) for line in lines])
+    lines[500] = lines[500][:-4]
+    broken = tmp_path / "broken.ndjson"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    con = connect(tmp_path / "w.duckdb")
+    assert "broken.ndjson: line 501" in ingest_file(con, tmp_path / "lake", broken, workers=workers).failure
+    with pytest.raises(AttributeError):
+        ingest_file(con, tmp_path / "lake", crashing, workers=workers)
+    con.close()

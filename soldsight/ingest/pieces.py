@@ -101,7 +101,16 @@ def _serve() -> None:
 
 def _serial(path, data, *, origin, ingested_at, schema):
     records = _Counted(iter_records(path, data))
-    table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
+    try:
+        table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
+    except ExportFormatError:
+        raise
+    except Exception:
+        # A record that breaks the normaliser (a bug) must not hide a broken file behind it:
+        # reading every line before normalising any always named the broken file first.
+        for _ in iter_records(path, data):
+            pass
+        raise
     return table, errors, records.count
 
 
@@ -127,7 +136,7 @@ def _piece(data: bytes, first: bool, origin: str, ingested_at: datetime, schema:
     records = _Counted(iter_ndjson("piece", text))
     try:
         table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
-    except ExportFormatError:
+    except Exception:  # a broken line or a failing record: the serial read settles it
         return None
     return table, errors, records.count
 
