@@ -7,6 +7,7 @@ The stable interface (the price helper codes against it):
     emb.preprocess(image_or_path) -> uint8 [224,224,3]
     emb.embed_batch(uint8 [N,224,224,3]) -> float32 [N,dim], each row L2-normalised
     emb.feature_map(uint8 [N,224,224,3]) -> float32 [N,7,7,dim], the activations before pooling
+    emb.local_map(uint8 [N,S,S,3], block=10) -> float32 [N,S/16,S/16,112], an intermediate map (Lite0 only)
 TensorFlow is imported inside functions only, so the CLI stays quick to start.
 """
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Embedder:
         self.model_id = make_model_id(name, weights_sha256, pooling)
         self._model = features_model
         self._classifier = classifier
+        self._local: dict = {}  # block -> tf.function over a trunk of the network (local_map)
         spec = [tf.TensorSpec([None, SIZE, SIZE, 3], tf.uint8)]
 
         def features(images):
@@ -141,6 +143,28 @@ class Embedder:
     def feature_map(self, images: np.ndarray) -> np.ndarray:
         """uint8 [N,224,224,3] -> float32 [N,7,7,dim], the head activations before pooling."""
         return self._run(self._features, images, (7, 7, self.dim))
+
+    def local_map(self, images: np.ndarray, block: int = 10) -> np.ndarray:
+        """uint8 [N,S,S,3] (any square S) -> float32 [N,h,w,c], the output of Lite0 MBConv block `block`.
+
+        For local features (soldsight.price.verify): a finer map than the 7x7 head, from the same weights.
+        Built on first use, so embed_batch and feature_map are untouched and cold starts that never
+        ask for it pay nothing.
+        """
+        import tensorflow as tf
+
+        if self.name != "lite0":
+            raise NotImplementedError(f"local_map is defined for lite0, not {self.name}")
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] != images.shape[2]:
+            raise ValueError(f"expected uint8 [N,S,S,3], got {images.dtype} {images.shape}")
+        if block not in self._local:
+            trunk = lite0.trunk(self._model, (block,))
+            self._local[block] = tf.function(lambda x: trunk(tf.cast(x, tf.float32), training=False),
+                                             input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
+        fn = self._local[block]
+        parts = [fn(images[i:i + self.batch_size]).numpy() for i in range(0, len(images), self.batch_size)]
+        return np.concatenate(parts).astype(np.float32, copy=False)
 
     def classify(self, images: np.ndarray) -> np.ndarray:
         """ImageNet class probabilities [N,1000] (Lite0 only; for sanity checks)."""

@@ -156,3 +156,40 @@ def pretrained(with_top: bool = True, fold_bn: bool = True):
     model = build(with_top, fold_bn)
     load_weights(model, read_state_dict(weights_path()))
     return model
+
+
+def trunk(model, outputs=(10,), input_size: int | None = None):
+    """A Keras model sharing model's layers (and weights) whose outputs are the maps after the given MBConv blocks.
+
+    For local features: e.g. block 10 (end of stage 5, stride 16) gives a [S/16, S/16, 112] map.
+    input_size None accepts any square size, so a larger input gives a finer map from the same weights.
+    """
+    upto_block = max(outputs)
+    taken = []
+    import keras
+
+    inputs = keras.Input((input_size, input_size, 3), name="rgb_any")
+    x = model.get_layer("normalise")(inputs)
+    x = model.get_layer("stem_relu6")(model.get_layer("_conv_stem")(x))
+    names = {layer.name for layer in model.layers}
+
+    def conv(h, name):
+        h = model.get_layer(name)(h)
+        bn = bn_name_for(name)
+        return model.get_layer(bn)(h) if bn in names else h
+
+    for i, _kernel, stride, expand, cin, cout in block_specs():
+        if i > upto_block:
+            break
+        p = f"_blocks.{i}."
+        h = x
+        if expand != 1:
+            h = model.get_layer(p + "expand_relu6")(conv(h, p + "_expand_conv"))
+        h = model.get_layer(p + "depthwise_relu6")(conv(h, p + "_depthwise_conv"))
+        h = conv(h, p + "_project_conv")
+        if stride == 1 and cin == cout:
+            h = model.get_layer(p + "add")([x, h])
+        x = h
+        if i in outputs:
+            taken.append(x)
+    return keras.Model(inputs, taken if len(taken) > 1 else taken[0], name=f"efficientnet_lite0_to_block{upto_block}")
