@@ -259,8 +259,10 @@ def main(argv=None) -> int:
     p.add_argument("--world", type=Path)
     p.add_argument("--sizes", default="100000,1000000")
     p.add_argument("--queries", type=int, default=100)
+    p.add_argument("--hnsw-ef", default="16,64,128,256", help="search breadths swept for both HNSW candidates")
     p.add_argument("--skip", default="", help="comma-separated first words of candidate names, e.g. faiss,usearch")
     args = p.parse_args(argv)
+    Usearch.knob = FaissHNSW.knob = [int(x) for x in args.hnsw_ef.split(",")]
     real = real_vectors(args.world)
     nn = np.sort(real @ real.T, 1)[:, -2]
     print(f"machine: {os.cpu_count()} cores, {bench_price.available_gb():.1f} GB available, load average "
