@@ -26,6 +26,8 @@ LISTING_FIELDS = ("source", "listing_id", "title", "artist", "artists", "price",
                   "sleeve_grade_raw", "release_year", "sold", "sold_at", "query", "location", "image_urls",
                   "item_url", "origin", "record_hash", "ingested_at", "raw")
 
+_CONSTANT = ("source", "sold", "origin", "ingested_at")  # the same in every row of a batch
+
 
 class _Memo(dict):
     """f(text) remembered per distinct str; other values (None, numbers, objects) are computed each time."""
@@ -51,13 +53,15 @@ def _text(value) -> str | None:
 
 
 def normalise_batch(records: Iterable[tuple[object, str | None]], *, origin: str, ingested_at: datetime,
-                    schema: pa.Schema) -> tuple[pa.Table, list[tuple[int, str, str]]]:
-    """The listing rows of (record, raw) pairs in order, and (position, reason, raw) of the rejected ones."""
+                    schema: pa.Schema, last_per_listing: bool = False) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+    """The listing rows of (record, raw) pairs in order, and (position, reason, raw) of the rejected ones.
+
+    last_per_listing: one row per listing, where the listing was first seen, holding its last record.
+    """
     cols: dict[str, list] = {name: [] for name in LISTING_FIELDS}
     (c_listing_id, c_title, c_artist, c_artists, c_price, c_currency, c_shipping, c_total, c_condition,
      c_condition_raw, c_media, c_media_raw, c_sleeve, c_sleeve_raw, c_year, c_sold_at, c_query, c_location,
-     c_images, c_item_url, c_hash, c_raw) = (cols[name] for name in LISTING_FIELDS if name not in (
-         "source", "sold", "origin", "ingested_at"))
+     c_images, c_item_url, c_hash, c_raw) = (cols[name] for name in LISTING_FIELDS if name not in _CONSTANT)
     errors: list[tuple[int, str, str]] = []
     currency, shipping, year = _Memo(currency_code), _Memo(shipping_cost), _Memo(parse_year)
     # (normalised, as received) pairs for the texts that repeat most
@@ -127,7 +131,14 @@ def normalise_batch(records: Iterable[tuple[object, str | None]], *, origin: str
         c_hash.append(sha256(raw.encode("utf-8")).hexdigest())
         c_raw.append(raw)
 
-    n = len(c_listing_id)
+    if last_per_listing:
+        latest: dict[str, int] = {}
+        for index, listing_id in enumerate(c_listing_id):
+            latest[listing_id] = index
+        if len(latest) < len(c_listing_id):  # cheaper here, on lists, than as a take on the table
+            keep = list(latest.values())
+            cols = {name: [values[i] for i in keep] for name, values in cols.items() if name not in _CONSTANT}
+    n = len(cols["listing_id"])
     cols["source"], cols["sold"], cols["origin"] = [SOURCE] * n, [True] * n, [origin] * n
     cols["ingested_at"] = [to_micros(ingested_at)] * n
     return columns.table(cols, schema), errors

@@ -73,9 +73,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str
     # The file's last record of each listing wins; the lake keeps the listings in order of first sight.
     latest: dict[str, int] = {}
     for index, listing_id in enumerate(table.column("listing_id").to_pylist()):
-        if listing_id in latest:
-            summary.duplicates += 1  # an earlier record of this listing, superseded by a later one
         latest[listing_id] = index
+    summary.duplicates += summary.records - len(rejected) - len(latest)  # superseded by a later record
     if len(latest) < table.num_rows:
         table = table.take(columns.numbers(list(latest.values()), pa.int64()))
     stored = stored_hashes(con, SOURCE, list(latest))

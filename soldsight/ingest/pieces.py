@@ -28,7 +28,10 @@ _BOM = b"\xef\xbb\xbf"
 
 def read_normalised(path: Path, data: bytes, *, origin: str, ingested_at: datetime, schema: pa.Schema,
                     workers: int | None = None) -> tuple[pa.Table, list[tuple[int, str, str]], int]:
-    """(listing rows in file order, (position, reason, raw) of rejected records, records read).
+    """(listing rows, (position, reason, raw) of rejected records, records read).
+
+    Each piece's rows hold one row per listing (see normalise_batch), in order of first sight;
+    a listing seen in several pieces has a row in each.
 
     workers: processes to use, this one included (default: one per core this process may use),
     at most one per PARALLEL_MIN_BYTES / 2 of the file.
@@ -102,7 +105,8 @@ def _serve() -> None:
 def _serial(path, data, *, origin, ingested_at, schema):
     records = _Counted(iter_records(path, data))
     try:
-        table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
+        table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema,
+                                        last_per_listing=True)
     except ExportFormatError:
         raise
     except Exception:
@@ -135,7 +139,8 @@ def _piece(data: bytes, first: bool, origin: str, ingested_at: datetime, schema:
         return None
     records = _Counted(iter_ndjson("piece", text))
     try:
-        table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema)
+        table, errors = normalise_batch(records, origin=origin, ingested_at=ingested_at, schema=schema,
+                                        last_per_listing=True)
     except Exception:  # a broken line or a failing record: the serial read settles it
         return None
     return table, errors, records.count
