@@ -2,7 +2,8 @@
 
 Prints records/s (wall and per CPU-second, worker processes included), peak memory and the
 load average before and after, since a figure taken on a busy machine is not a quiet-machine
-figure. Usage: python bench/ingest.py [N] [WORKERS]   (WORKERS: processes, default one per core)
+figure. Usage: python bench/ingest.py [N] [WORKERS]   (WORKERS: processes; default: as ingest chooses,
+one per core the load average leaves idle)
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from soldsight.ingest.ingest import ingest_file
+from soldsight.ingest.pieces import default_workers
 from warehouse.connection import connect
 
 GRADES = ["Very Good Plus (VG+)", "Near Mint (NM or M-)", "Excellent (EX)", "E-", "VG+", "Good Plus (G+)",
@@ -64,6 +66,7 @@ def main(n: int = 100_000, workers: int | None = None) -> None:
         size_mb = export.stat().st_size / 1e6
         con = connect(Path(tmp) / "home" / "soldsight.duckdb")
         load_before = os.getloadavg()
+        workers = workers or default_workers()  # what ingest_file would choose now
         started, cpu_started = time.perf_counter(), cpu_seconds()
         summary = ingest_file(con, Path(tmp) / "home" / "lake", export, workers=workers)
         elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
@@ -72,7 +75,7 @@ def main(n: int = 100_000, workers: int | None = None) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"ingest: {n} records ({size_mb:.1f} MB NDJSON) in {elapsed:.2f} s = {n / elapsed:,.0f} records/s"
-          f" on {workers or os.cpu_count()} processes, {os.cpu_count()} cores")
+          f" on {workers} process(es), {os.cpu_count()} cores")
     print(f"  CPU time {cpu:.2f} s = {n / cpu:,.0f} records per CPU-second (wall is inflated when the machine is shared)")
     print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min)")
     print(f"  new {summary.new}, updated {summary.updated}, duplicates {summary.duplicates}, errors {summary.error_count}")

@@ -48,7 +48,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str
     stored, or superseded by a later record of the same listing in the file), or error.
     The lake batch holds the file's latest record of every listing; the warehouse merge
     leaves unchanged listings untouched. A large NDJSON file is read on `workers` processes
-    (default: one per core) with the same outcome as one process.
+    (default: one per idle core) with the same outcome as one process.
     """
     path = Path(path)
     data = path.read_bytes()
