@@ -98,6 +98,7 @@ def normalise_batch(records: Iterable[tuple[object, str | None]], *, origin: str
                 continue
             for name in LISTING_FIELDS:
                 cols[name].append(row[name])
+            c_raw[-1] = raw.encode("utf-8")
             c_sold_at[-1] = None if row["sold_at"] is None else to_micros(row["sold_at"])
             continue
 
@@ -128,8 +129,9 @@ def normalise_batch(records: Iterable[tuple[object, str | None]], *, origin: str
         image_url = _text(record.get("image_url"))
         c_images.append([image_url] if image_url else [])
         c_item_url.append(_text(record.get("full_description_url")))
-        c_hash.append(sha256(raw.encode("utf-8")).hexdigest())
-        c_raw.append(raw)
+        encoded = raw.encode("utf-8")  # once, for the hash and the raw column
+        c_hash.append(sha256(encoded).hexdigest())
+        c_raw.append(encoded)
 
     if last_per_listing:
         latest: dict[str, int] = {}
@@ -141,6 +143,7 @@ def normalise_batch(records: Iterable[tuple[object, str | None]], *, origin: str
     n = len(cols["listing_id"])
     cols["source"], cols["sold"], cols["origin"] = [SOURCE] * n, [True] * n, [origin] * n
     cols["ingested_at"] = [to_micros(ingested_at)] * n
+    cols["raw"] = columns.utf8(cols["raw"])
     return columns.table(cols, schema), errors
 
 

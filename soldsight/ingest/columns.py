@@ -36,6 +36,16 @@ def strings(values: list, type_: pa.DataType = pa.string()) -> pa.Array:
     return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(offsets), pa.py_buffer(data)], nulls)
 
 
+def utf8(values: list[bytes], type_: pa.DataType = pa.string()) -> pa.Array:
+    """A non-null string per row, from text already encoded to UTF-8."""
+    data = b"".join(values)
+    if len(data) > _INT32_MAX:
+        return pa.array([v.decode("utf-8") for v in values], type=type_)
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(map(len, values), dtype=np.int32, count=len(values)), out=offsets[1:])
+    return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
 def string_lists(values: list[list]) -> pa.Array:
     """A non-null list of str per row."""
     offsets = np.zeros(len(values) + 1, dtype=np.int32)
@@ -60,11 +70,13 @@ def booleans(values: list) -> pa.Array:
 
 
 def table(columns: dict[str, list], schema: pa.Schema) -> pa.Table:
-    """A table of the schema from one Python list per field."""
+    """A table of the schema from one Python list (or finished Arrow array) per field."""
     arrays = []
     for field in schema:
         values = columns[field.name]
-        if pa.types.is_string(field.type):
+        if isinstance(values, pa.Array):
+            arrays.append(values)
+        elif pa.types.is_string(field.type):
             arrays.append(strings(values))
         elif pa.types.is_list(field.type):
             arrays.append(string_lists(values))
