@@ -66,8 +66,14 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
     assert ok["low"] <= ok["suggested_price"] <= ok["high"] and ok["currency"]
     assert set(ok["match"]) == {"listing_id", "title", "similarity"}
     assert ok["comparables"] and COMP_FIELDS <= set(ok["comparables"][0])
-    sims = [c["similarity"] for c in ok["comparables"]]
-    assert sims == sorted(sims, reverse=True)
+    # The first rerank_top are ordered by similarity + weight x inliers (geometric verification), the rest by similarity.
+    comps = ok["comparables"]
+    verified = [c for c in comps if "inliers" in c]
+    assert verified and comps[:len(verified)] == verified
+    scores = [c["similarity"] + IndexConfig().rerank_weight * c["inliers"] for c in verified]
+    assert scores == sorted(scores, reverse=True)
+    rest = [c["similarity"] for c in comps[len(verified):]]
+    assert rest == sorted(rest, reverse=True)
     with open_warehouse(settings) as con:
         first = con.execute("SELECT count(*), count(DISTINCT photo) FROM price_suggestions").fetchall()[0]
     price_photos(settings, photos, media="VG", sleeve="VG+", embedder=lite0_embedder)

@@ -67,12 +67,17 @@ def rows_per_listing(con, index_id: str) -> int:
 
 
 def identify(comps: list[dict], threshold: float) -> dict:
-    """Best match and whether it is confident enough to name."""
+    """The first comparable is the match; confident when the best global similarity reaches the threshold.
+
+    The best similarity, not the first one's: after geometric re-ranking the first may score a little
+    lower globally, and the threshold was calibrated on the best global similarity.
+    """
     if not comps:
         return {"match": None, "confident": False, "reason": "no comparables in the index"}
     best = comps[0]
+    top_similarity = max(float(c["similarity"]) for c in comps)
     match = {"listing_id": best["listing_id"], "title": best["title"], "similarity": round(float(best["similarity"]), 4)}
-    if best["similarity"] < threshold:
+    if top_similarity < threshold:
         return {"match": match, "confident": False,
-                "reason": f"no confident match: best similarity {best['similarity']:.3f} is below the threshold {threshold:.3f}"}
+                "reason": f"no confident match: best similarity {top_similarity:.3f} is below the threshold {threshold:.3f}"}
     return {"match": match, "confident": True, "reason": None}

@@ -20,6 +20,7 @@ from soldsight.price.index import IndexConfig, build_index, fit_projection
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
 from soldsight.price.search import comparables, comparables_batch, identify, query_vectors, rows_per_listing
+from soldsight.price.verify import rerank as rerank_by_geometry
 from soldsight.price.views import load_photo
 from warehouse.sql_files import sql
 
@@ -136,18 +137,23 @@ def _answer(photo, status, reason=None, **kw) -> dict:
 
 def _comp_json(c: dict) -> dict:
     sold = c.get("sold_at")
-    return {"listing_id": c["listing_id"], "title": c["title"], "total_price": c["total_price"],
-            "similarity": round(float(c["similarity"]), 4),
-            "sold_at": sold.isoformat() if hasattr(sold, "isoformat") else sold, "image_path": c["image_path"]}
+    out = {"listing_id": c["listing_id"], "title": c["title"], "total_price": c["total_price"],
+           "similarity": round(float(c["similarity"]), 4),
+           "sold_at": sold.isoformat() if hasattr(sold, "isoformat") else sold, "image_path": c["image_path"]}
+    if "inliers" in c:  # geometric verification ran on this one (soldsight.price.verify)
+        out["inliers"] = c["inliers"]
+    return out
 
 
 def price_photos(settings, paths, *, media: str | None = None, sleeve: str | None = None, top: int | None = None,
                  currency: str | None = None, days: int | None = None, embedder=None, store: bool = True,
-                 con=None) -> list[dict]:
+                 con=None, rerank: int | None = None) -> list[dict]:
     """Identify and price each photo; one answer dict per photo, in order. Bad photos get status 'error'.
 
     con: an open warehouse connection to reuse (a long-running service keeps DuckDB's cache warm);
     by default the warehouse is opened for this call only.
+    rerank: how many best listings to re-rank by geometric verification (None: the fitted config's
+    rerank_top; 0: off, the cheaper global ranking alone).
     """
     k = top or settings.top_k
     for label, grade in (("media", media), ("sleeve", sleeve)):
@@ -160,7 +166,7 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
 
         with open_warehouse(settings) as con:
             return price_photos(settings, paths, media=media, sleeve=sleeve, top=top, currency=currency,
-                                days=days, embedder=embedder, store=store, con=con)
+                                days=days, embedder=embedder, store=store, con=con, rerank=rerank)
     state = load_state(con, settings.home)
     if state is not None and settings.match_threshold is not None:
         state.threshold = settings.match_threshold
@@ -187,6 +193,13 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
             found = [comparables(con, vectors[0], state.config.index_id, **search)]
         else:
             found = comparables_batch(con, vectors, state.config.index_id, **search)
+        n_verify = state.config.rerank_top if rerank is None else rerank
+        if n_verify and getattr(embedder, "name", None) == "lite0":
+            cache: dict = {}  # photos of one batch often share candidates
+            found = [rerank_by_geometry(embedder, images[i], comps, settings.home, top=n_verify,
+                                        block=state.config.rerank_block, size=state.config.rerank_size,
+                                        weight=state.config.rerank_weight, cache=cache)
+                     for i, comps in zip(images, found)]
         for i, comps in zip(images, found):
             answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
     if store:

@@ -1,0 +1,66 @@
+"""Geometric verification: the affine RANSAC, the local feature map, and re-ranking on real photos."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from soldsight.price.verify import affine_inliers, local_features, mutual_matches, rerank
+
+
+def test_affine_inliers_counts_the_points_one_map_explains():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0, 1, (60, 2)).astype(np.float32)
+    A = np.array([[0.8, 0.1], [-0.15, 0.9]], np.float32)
+    q = p @ A + np.float32([0.05, 0.1])
+    q[40:] = rng.uniform(0, 1, (20, 2))  # a third are wrong matches
+    assert 38 <= affine_inliers(p, q, np.random.default_rng(0)) <= 45
+    # Pure noise agrees with no single map on many points.
+    assert affine_inliers(p, rng.uniform(0, 1, (60, 2)).astype(np.float32), np.random.default_rng(0)) < 15
+    assert affine_inliers(p[:3], q[:3], np.random.default_rng(0)) == 0
+
+
+def test_mirror_image_is_not_a_plausible_sleeve_map():
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0, 1, (50, 2)).astype(np.float32)
+    mirrored = p * np.float32([-1, 1]) + np.float32([1, 0])
+    assert affine_inliers(p, mirrored, np.random.default_rng(0)) < 10
+
+
+def test_mutual_matches_are_mutual():
+    a, _ = local_features(np.random.default_rng(3).uniform(0, 1, (4, 4, 8)).astype(np.float32))
+    i, j = mutual_matches(a, a[::-1])
+    assert len(i) == len(a) and np.array_equal(j, len(a) - 1 - i)
+
+
+def test_local_map_is_the_network_block_output(lite0_embedder):
+    import keras
+
+    x = np.random.default_rng(4).integers(0, 256, (2, 224, 224, 3), dtype=np.uint8)
+    inner = keras.Model(lite0_embedder._model.inputs, lite0_embedder._model.get_layer("_blocks.7.add").output)
+    want = inner(x.astype(np.float32)).numpy()
+    got = lite0_embedder.local_map(x, 7)
+    assert got.shape == (2, 14, 14, 80)
+    assert np.allclose(got, want, atol=1e-4)
+    assert lite0_embedder.local_map(x[:1].repeat(2, 1).repeat(2, 2), 7).shape == (1, 28, 28, 80)
+
+
+def test_rerank_prefers_the_photo_that_verifies(lite0_embedder, price_world, tmp_path):
+    from world.generate import load_answers
+
+    query = Image.open(price_world / load_answers(price_world)[0]["photo"]).convert("RGB")
+    # The same photo seen smaller and shifted verifies; a flipped, shuffled version of it does not.
+    same = Image.new("RGB", query.size, (90, 120, 90))
+    same.paste(query.resize((query.width * 3 // 4, query.height * 3 // 4)), (query.width // 8, query.height // 6))
+    same.save(tmp_path / "same.png")
+    arr = np.asarray(ImageOps.flip(query))
+    tiles = [np.hsplit(row, 4) for row in np.vsplit(arr[: arr.shape[0] // 4 * 4, : arr.shape[1] // 4 * 4], 4)]
+    order = np.random.default_rng(5).permutation(16)
+    shuffled = np.vstack([np.hstack([tiles[k // 4][k % 4] for k in order[r * 4:(r + 1) * 4]]) for r in range(4)])
+    Image.fromarray(shuffled).save(tmp_path / "other.png")
+    comps = [{"listing_id": "other", "similarity": 0.80, "image_path": "other.png"},
+             {"listing_id": "same", "similarity": 0.79, "image_path": "same.png"},
+             {"listing_id": "gone", "similarity": 0.78, "image_path": "missing.png"},
+             {"listing_id": "tail", "similarity": 0.50, "image_path": "other.png"}]
+    got = rerank(lite0_embedder, query, comps, tmp_path, top=3)
+    assert [c["listing_id"] for c in got] == ["same", "other", "gone", "tail"]
+    assert got[0]["inliers"] > got[1]["inliers"] and got[2]["inliers"] == 0 and "inliers" not in got[3]
