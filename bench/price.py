@@ -1,9 +1,11 @@
 """Pricing benchmarks: similarity search in DuckDB vs numpy, one-photo latency, batch rate, cold start, accuracy.
 
-    .venv/bin/python bench/price.py [--world DIR] [--sizes 10000,100000,1000000] [--skip-accuracy]
+    .venv/bin/python bench/price.py [--world DIR] [--sizes 10000,100000,1000000] [--skip-accuracy] [--rerank N]
 
 --world is a folder made by world.generate (answers.json, queries/); it is generated (60 albums)
 when missing. The warehouse for it lives in DIR/bench-home and is reused between runs.
+--rerank N re-ranks the best N listings by geometric verification (default: the fitted config's, 10; 0: off);
+the cold start always uses the CLI's default.
 Prints figures only; nothing is asserted.
 """
 from __future__ import annotations
@@ -149,7 +151,7 @@ def fitted_home(world: Path, embedder, refit: bool):
     return settings
 
 
-def accuracy(settings, world, embedder):
+def accuracy(settings, world, embedder, rerank=None):
     import duckdb
 
     from soldsight.price.service import price_photos
@@ -161,8 +163,8 @@ def accuracy(settings, world, embedder):
     errors, inside = [], []
     for a in answers:
         r = price_photos(settings, [world / a["photo"]], media=a["media_grade"], sleeve=a["sleeve_grade"],
-                         embedder=embedder, store=False)[0]
-        seen = list(dict.fromkeys(album[c["listing_id"]] for c in r["comparables"]))
+                         embedder=embedder, store=False, rerank=rerank)[0]
+        seen = list(dict.fromkeys(album.get(c["listing_id"]) for c in r["comparables"]))
         t1 += seen[:1] == [a["album_id"]]
         t5 += a["album_id"] in seen[:5]
         abstain += r["status"] == "no_match"
@@ -180,14 +182,14 @@ def accuracy(settings, world, embedder):
     base_g = [abs(np.median(every) - a["true_total_price"]) / a["true_total_price"] for a in answers]
     n = len(answers)
     mdape = float(np.median(errors))
-    print(f"\n== accuracy on {n} held-out world photos (grades from the answer file) ==")
+    print(f"\n== accuracy on {n} held-out world photos (grades from the answer file; rerank {rerank}) ==")
     print(f"identification top-1 {t1 / n:.1%}  top-5 {t5 / n:.1%}  abstained {abstain / n:.1%}")
     print(f"price MdAPE {mdape:.1%}  within +-25% {np.mean(np.array(errors) <= 0.25):.1%}  range holds truth {np.mean(inside):.1%}  (priced {len(errors)})")
     print(f"baselines: same-query median MdAPE {np.median(base_q):.1%}, global median {np.median(base_g):.1%}; "
           f"model is {1 - mdape / np.median(base_q):.0%} lower than same-query")
 
 
-def latency(settings, world, embedder, n_index: int):
+def latency(settings, world, embedder, n_index: int, rerank=None):
     import duckdb
 
     from soldsight.price.service import load_state, price_photos
@@ -209,7 +211,7 @@ def latency(settings, world, embedder, n_index: int):
     times = []
     for i in range(15):
         t = time.perf_counter()
-        price_photos(settings, [photos[i % len(photos)]], embedder=embedder, store=True)
+        price_photos(settings, [photos[i % len(photos)]], embedder=embedder, store=True, rerank=rerank)
         times.append((time.perf_counter() - t) * 1000)
     from warehouse.connection import open_warehouse
 
@@ -217,18 +219,19 @@ def latency(settings, world, embedder, n_index: int):
     with open_warehouse(settings) as con:  # a long-running service: connection and DuckDB cache stay warm
         for i in range(16):
             t = time.perf_counter()
-            price_photos(settings, [photos[i % len(photos)]], embedder=embedder, store=True, con=con)
+            price_photos(settings, [photos[i % len(photos)]], embedder=embedder, store=True, con=con, rerank=rerank)
             held.append((time.perf_counter() - t) * 1000)
     held = held[1:]
     batch = photos[:64]
     t = time.perf_counter()
-    price_photos(settings, batch, embedder=embedder, store=True)
+    price_photos(settings, batch, embedder=embedder, store=True, rerank=rerank)
     rate = len(batch) / (time.perf_counter() - t)
-    print(f"\n== one photo end to end, warm model, {n_index} indexed vectors ==")
+    print(f"\n== one photo end to end, warm model, {n_index} indexed vectors, rerank {rerank} ==")
     print(f"warehouse opened per call: p50 {np.percentile(times, 50):.0f} ms  p90 {np.percentile(times, 90):.0f} ms"
           "  (open, decode, view, CNN, SQL, model, store)")
     print(f"connection held open:      p50 {np.percentile(held, 50):.0f} ms  p90 {np.percentile(held, 90):.0f} ms")
     print(f"batch of {len(batch)} photos in one call: {rate:.1f} photos/s")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return one
 
 
@@ -240,7 +243,8 @@ def cold_start(settings, photo):
         t = time.perf_counter()
         subprocess.run(cli, env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, check=False)
         walls.append(time.perf_counter() - t)
-    print(f"\n== cold start: soldsight price one.jpg in a new process ==\nwall {min(walls):.2f} s best, {np.median(walls):.2f} s median of 3")
+    print(f"\n== cold start: soldsight price one.jpg in a new process ==\nwall {min(walls):.2f} s best, {np.median(walls):.2f} s median of 3"
+          "  (load average {:.2f} {:.2f} {:.2f})".format(*os.getloadavg()))
 
 
 def main(argv=None) -> int:
@@ -251,6 +255,7 @@ def main(argv=None) -> int:
     p.add_argument("--latency-index", type=int, default=100_000)
     p.add_argument("--skip-search", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
+    p.add_argument("--rerank", type=int, help="listings re-ranked by geometric verification (default: the fitted config's)")
     p.add_argument("--refit", action="store_true", help="fit again even if the world's warehouse has a model")
     args = p.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores, {available_gb():.1f} GB available; duckdb threads default")
@@ -263,8 +268,8 @@ def main(argv=None) -> int:
     embedder = load_embedder(Settings(home=world / "bench-home"))
     settings = fitted_home(world, embedder, args.refit)
     if not args.skip_accuracy:
-        accuracy(settings, world, embedder)
-    one = latency(settings, world, embedder, args.latency_index)
+        accuracy(settings, world, embedder, args.rerank)
+    one = latency(settings, world, embedder, args.latency_index, args.rerank)
     cold_start(settings, one)
     return 0
 
