@@ -7,11 +7,11 @@ read once more in one process, which fails exactly as it always has.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -42,9 +42,13 @@ def read_normalised(path: Path, data: bytes, *, origin: str, ingested_at: dateti
     if workers < 2 or len(data) < PARALLEL_MIN_BYTES or not ndjson.startswith(b"{"):
         return _serial(path, data, origin=origin, ingested_at=ingested_at, schema=schema)
 
-    pieces = _split(data, workers)
-    others = [_Worker((piece, False, origin, ingested_at, schema)) for piece in pieces[1:]]
-    results = [_piece(pieces[0], True, origin, ingested_at, schema)] + [worker.result() for worker in others]
+    bounds = _split(data, workers)
+    # Workers read their piece from the file themselves (checked against its hash): sending it
+    # down a pipe needs this process's GIL for every chunk, so they would wait for its own piece.
+    others = [_Worker((os.path.abspath(path), start, end, hashlib.sha256(memoryview(data)[start:end]).hexdigest(),
+                       origin, ingested_at, schema)) for start, end in bounds[1:]]
+    first = _piece(data[:bounds[0][1]], True, origin, ingested_at, schema)
+    results = [first] + [worker.result() for worker in others]
     if any(result is None for result in results):
         # A piece that is not clean NDJSON, or a worker that failed: the serial read gives the
         # same outcome as always, whether that is rows, an ExportFormatError or an exception.
@@ -93,31 +97,32 @@ class _Worker:
 
     A plain subprocess rather than multiprocessing: spawn and forkserver re-import the
     caller's __main__, and fork would copy the caller's DuckDB connection and its threads.
+    args: (path, start, end, sha256 of those bytes, origin, ingested_at, schema).
     """
 
     def __init__(self, args: tuple):
-        self.output: list[bytes] = []
         try:
             self.process = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE)
         except OSError:  # no interpreter to start (an embedded Python): this piece is read serially
             self.process = None
             return
-        payload = pickle.dumps(sys.path) + pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
-        self.thread = threading.Thread(target=self._talk, args=(payload,), daemon=True)
-        self.thread.start()
-
-    def _talk(self, payload: bytes) -> None:
-        stdout, _ = self.process.communicate(payload)
-        self.output.append(stdout)
+        # A few hundred bytes: the pipe takes them at once. The result is read only in result(),
+        # once this process is done with its own piece (until then the worker waits to write it).
+        try:
+            self.process.stdin.write(pickle.dumps(sys.path) + pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL))
+            self.process.stdin.close()
+        except OSError:  # the worker died already; result() sees its exit code
+            pass
 
     def result(self):
         if self.process is None:
             return None
-        self.thread.join()
-        if self.process.returncode != 0 or not self.output:
+        output = self.process.stdout.read()
+        self.process.stdout.close()
+        if self.process.wait() != 0 or not output:
             return None
-        return pickle.loads(self.output[0])
+        return pickle.loads(output)
 
 
 _BOOT = ("import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
@@ -125,11 +130,16 @@ _BOOT = ("import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
 
 
 def _serve() -> None:
-    """The worker's side: one _piece call, its arguments from stdin and its result to stdout."""
+    """The worker's side: one piece of a file, its arguments from stdin and its result to stdout."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed on the way goes to stderr, not into the result
-    args = pickle.load(sys.stdin.buffer)
-    out.write(pickle.dumps(_piece(*args), protocol=pickle.HIGHEST_PROTOCOL))
+    path, start, end, digest, origin, ingested_at, schema = pickle.load(sys.stdin.buffer)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        data = fh.read(end - start)
+    same = hashlib.sha256(data).hexdigest() == digest  # the file may have changed since it was read
+    out.write(pickle.dumps(_piece(data, False, origin, ingested_at, schema) if same else None,
+                           protocol=pickle.HIGHEST_PROTOCOL))
     out.close()
 
 
@@ -149,8 +159,8 @@ def _serial(path, data, *, origin, ingested_at, schema):
     return table, errors, records.count
 
 
-def _split(data: bytes, n: int) -> list[bytes]:
-    """n pieces of about equal size, each ending just after a newline (the last one at the end)."""
+def _split(data: bytes, n: int) -> list[tuple[int, int]]:
+    """(start, end) of n pieces of about equal size, each ending just after a newline (the last at the end)."""
     cuts, start = [], 0
     for i in range(1, n):
         cut = data.find(b"\n", max(start, len(data) * i // n)) + 1
@@ -159,7 +169,7 @@ def _split(data: bytes, n: int) -> list[bytes]:
         cuts.append(cut)
         start = cut
     bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 def _piece(data: bytes, first: bool, origin: str, ingested_at: datetime, schema: pa.Schema):
