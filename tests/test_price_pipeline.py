@@ -85,6 +85,25 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
     assert stored[0][1] and json.loads(stored[0][2])["media"] == "VG" and json.loads(stored[0][3])["status"] == stored[0][0]
 
 
+def test_rerank_setting_and_argument(fitted, price_world, lite0_embedder):
+    from dataclasses import replace
+
+    settings, _ = fitted
+    photo = price_world / answers_file(price_world)[0]["photo"]
+
+    def verified(s, **kw):
+        [a] = price_photos(s, [photo], embedder=lite0_embedder, store=False, **kw)
+        return a, sum("inliers" in c for c in a["comparables"])
+
+    off, n_off = verified(replace(settings, rerank_top=0))
+    assert n_off == 0   # SOLDSIGHT_RERANK_TOP=0: the global ranking alone
+    sims = [c["similarity"] for c in off["comparables"]]
+    assert sims == sorted(sims, reverse=True)
+    assert verified(replace(settings, rerank_top=0), rerank=2)[1] == 2   # the argument wins over the setting
+    assert verified(replace(settings, rerank_top=3))[1] == 3
+    assert verified(settings)[1] == min(IndexConfig().rerank_top, len(off["comparables"]))   # unset: the fitted 10
+
+
 def test_condition_moves_the_price(fitted, price_world, lite0_embedder):
     settings, _ = fitted
     photo = price_world / answers_file(price_world)[0]["photo"]

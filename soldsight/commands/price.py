@@ -18,6 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--top", type=int, metavar="K", help="comparables to consider and show (default SOLDSIGHT_TOP_K)")
     parser.add_argument("--currency", metavar="ISO", help="only comparables sold in this currency, e.g. USD")
     parser.add_argument("--days", type=int, metavar="N", help="only comparables sold in the last N days")
+    parser.add_argument("--rerank", type=int, metavar="N",
+                        help="re-check the N best listings by geometric verification (default SOLDSIGHT_RERANK_TOP, "
+                             "else 10); 0 is off: about 5x faster, less accurate")
     parser.add_argument("--fit", action="store_true",
                         help="(re)build the price index from downloaded listing photos, fit grade effects and "
                              "calibrate the range and match threshold; run after new listings are embedded")
@@ -36,7 +39,7 @@ def run(args, settings) -> int:
         return 0
     try:
         answers = price_photos(settings, args.photos, media=args.media, sleeve=args.sleeve, top=args.top,
-                               currency=args.currency, days=args.days)
+                               currency=args.currency, days=args.days, rerank=args.rerank)
     except ValueError as exc:
         print(f"soldsight price: {exc}", file=sys.stderr)
         return 2

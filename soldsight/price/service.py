@@ -152,8 +152,8 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
 
     con: an open warehouse connection to reuse (a long-running service keeps DuckDB's cache warm);
     by default the warehouse is opened for this call only.
-    rerank: how many best listings to re-rank by geometric verification (None: the fitted config's
-    rerank_top; 0: off, the cheaper global ranking alone).
+    rerank: how many best listings to re-rank by geometric verification (None: SOLDSIGHT_RERANK_TOP,
+    else the fitted config's rerank_top; 0: off, the cheaper global ranking alone).
     """
     k = top or settings.top_k
     for label, grade in (("media", media), ("sleeve", sleeve)):
@@ -193,7 +193,7 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
             found = [comparables(con, vectors[0], state.config.index_id, **search)]
         else:
             found = comparables_batch(con, vectors, state.config.index_id, **search)
-        n_verify = state.config.rerank_top if rerank is None else rerank
+        n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
         if n_verify and getattr(embedder, "name", None) == "lite0":
             cache: dict = {}  # photos of one batch often share candidates
             found = [rerank_by_geometry(embedder, images[i], comps, settings.home, top=n_verify,
