@@ -164,3 +164,17 @@ def test_nothing_is_written_outside_home(settings, tmp_path):
     assert result.returncode == 0, result.stderr
     assert set(tmp_path.iterdir()) == before
     assert settings.warehouse_path.is_file()
+
+
+def test_a_line_separator_inside_a_string_stays_in_its_record(tmp_path):
+    # U+2028/U+2029/U+0085 are legal raw inside JSON strings; ensure_ascii=False writes them as they are.
+    records = [full_record(ebay_id="501", title="Side A\u2028Side B"), full_record(ebay_id="502", location="Paris\u0085FR"),
+               full_record(ebay_id="503", title="one\u2029two")]
+    path = tmp_path / "separators.ndjson"
+    path.write_text("\r\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\r\n", encoding="utf-8")
+    con = connect(tmp_path / "w.duckdb")
+    summary = ingest_file(con, tmp_path / "lake", path)
+    titles = dict(con.execute("SELECT listing_id, title FROM listings").fetchall())
+    con.close()
+    assert summary.failure is None and summary.new == 3 and summary.error_count == 0
+    assert titles["501"] == "Side A\u2028Side B" and titles["503"] == "one\u2029two"

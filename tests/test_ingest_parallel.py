@@ -156,8 +156,7 @@ def test_a_failed_worker_means_a_serial_read_not_a_wrong_one(tmp_path, monkeypat
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_broken_file_is_named_before_a_record_can_crash(tmp_path, monkeypatch, workers):
-    # A currency that is a number crashes normalise_record (AttributeError); that is a bug of
-    # its own, but a broken line later in the file must still be reported as before.
+    # A record that once crashed normalise_record (a numeric currency) must not hide a broken line later.
     monkeypatch.setattr(pieces, "PARALLEL_MIN_BYTES", 0)
     lines = [json.dumps(r, ensure_ascii=False) for r in odd_records(600)]
     lines[10] = json.dumps(full_record(price={"value": 3, "currency": 5}))
@@ -167,6 +166,8 @@ def test_a_broken_file_is_named_before_a_record_can_crash(tmp_path, monkeypatch,
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     con = connect(tmp_path / "w.duckdb")
     assert "broken.ndjson: line 501" in ingest_file(con, tmp_path / "lake", broken, workers=workers).failure
-    with pytest.raises(AttributeError):
-        ingest_file(con, tmp_path / "lake", crashing, workers=workers)
+    summary = ingest_file(con, tmp_path / "lake", crashing, workers=workers)
+    assert summary.failure is None and summary.errors["unknown currency"] >= 1
+    reasons = con.execute("SELECT reason FROM scrape_errors WHERE origin LIKE '%crash.ndjson' AND position = 10").fetchall()
+    assert reasons == [("unknown currency: {'value': 3, 'currency': 5}",)]
     con.close()

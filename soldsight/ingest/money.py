@@ -48,7 +48,7 @@ def to_number(value) -> float:
 
 
 def currency_code(marker: str | None) -> str | None:
-    if not marker:
+    if not marker or not isinstance(marker, str):  # a number or object is no currency: the record says why
         return None
     key = re.sub(r"\s+", " ", marker.strip())
     if key.upper() in ISO_CODES:

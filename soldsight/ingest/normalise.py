@@ -85,7 +85,7 @@ def normalise_record(record, *, origin: str, ingested_at: datetime, raw: str | N
     except MoneyError as exc:
         raise RecordError(str(exc)) from None
     if currency is None:
-        raise RecordError(f"unknown currency in price {price_field!r}")
+        raise RecordError(f"unknown currency: {price_field!r}")  # "reason: detail", so the summary counts by reason
 
     shipping = shipping_cost(record.get("shipping_price"))
     try:

@@ -54,9 +54,10 @@ def iter_records(path: Path | str, data: bytes | None = None) -> Iterator[tuple[
 def iter_ndjson(path: Path | str, text: str) -> Iterator[tuple[dict, str]]:
     """(record, line) for each non-blank NDJSON line, in order; ExportFormatError at the first bad line.
 
-    Lines are str.splitlines() lines: a line separator inside a JSON string splits the record.
+    Lines end at \n (a \r before it is dropped). Not str.splitlines(): U+2028, U+2029 and U+0085 are
+    legal raw inside JSON strings (ensure_ascii=False writes them) and must not split a record.
     """
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
