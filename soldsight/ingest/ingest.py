@@ -15,7 +15,7 @@ from soldsight.ingest.dates import to_micros
 from soldsight.ingest.normalise import SOURCE
 from soldsight.ingest.pieces import read_normalised
 from soldsight.ingest.read_export import ExportFormatError
-from soldsight.ingest.store import ERRORS_SCHEMA, LISTINGS_SCHEMA, error_row, stored_hashes, store_tables
+from soldsight.ingest.store import ERRORS_SCHEMA, LISTINGS_SCHEMA, changes, error_row, store_tables
 from warehouse.sql_files import sql
 
 
@@ -77,15 +77,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path | str
     summary.duplicates += summary.records - len(rejected) - len(latest)  # superseded by a later record
     if len(latest) < table.num_rows:
         table = table.take(columns.numbers(list(latest.values()), pa.int64()))
-    stored = stored_hashes(con, SOURCE, list(latest))
-    for listing_id, record_hash in zip(latest, table.column("record_hash").to_pylist()):
-        previous = stored.get(listing_id)
-        if previous is None:
-            summary.new += 1
-        elif previous == record_hash:
-            summary.duplicates += 1
-        else:
-            summary.updated += 1
+    counts = Counter(changes(con, SOURCE, dict(zip(latest, table.column("record_hash").to_pylist()))).values())
+    summary.new += counts["new"]
+    summary.duplicates += counts["unchanged"]   # identical to the stored listing
+    summary.updated += counts["updated"]
 
     store_tables(con, lake_dir, f"export-{summary.sha256[:20]}", table, errors_table)
     con.execute(sql("record_ingested_file"), {

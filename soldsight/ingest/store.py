@@ -56,6 +56,14 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, source: str, listing_ids: list
     return dict(rows)
 
 
+def changes(con: duckdb.DuckDBPyConnection, source: str, hashes: dict[str, str]) -> dict[str, str]:
+    """For each listing id with its record_hash: 'new', 'unchanged' or 'updated' against the warehouse."""
+    stored = stored_hashes(con, source, list(hashes))
+    return {listing_id: "new" if stored.get(listing_id) is None else
+            "unchanged" if stored[listing_id] == record_hash else "updated"
+            for listing_id, record_hash in hashes.items()}
+
+
 def store_rows(con: duckdb.DuckDBPyConnection, lake_dir: Path, batch_id: str,
                listings: list[dict], errors: list[dict]) -> None:
     """Lake first (the record), then the warehouse; both keyed so a re-run replaces, never adds."""

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from soldsight.ingest.store import store_rows, stored_hashes
+from soldsight.ingest.store import changes, store_rows
 from soldsight.scrape.fetch import Page, PageSource, page_source
 from soldsight.scrape.item_page import ItemPageError, parse_item_page
 from soldsight.scrape.rows import SOURCE, listing_row, loads, scrape_error
@@ -66,13 +66,11 @@ def store(settings: Settings, con, origin: str, kind: str, rows: list[dict], err
           summary: ScrapeSummary) -> None:
     """Count new/updated/unchanged against the warehouse, then lake + warehouse via the ingest store."""
     latest = {row["listing_id"]: row for row in rows}
-    stored = stored_hashes(con, SOURCE, list(latest))
-    for listing_id, row in latest.items():
-        before = stored.get(listing_id)
-        if before is None:
+    for listing_id, change in changes(con, SOURCE, {i: row["record_hash"] for i, row in latest.items()}).items():
+        if change == "new":
             summary.new += 1
             summary.new_ids.add(listing_id)
-        elif before == row["record_hash"]:
+        elif change == "unchanged":
             summary.unchanged += 1
         elif listing_id not in summary.new_ids:  # its item page completing a card stored this run: still new
             summary.updated += 1
