@@ -60,6 +60,17 @@ def test_the_cosine_similarity_udf_is_documented():
     assert "### `cosine_similarity(a, b)`" in README
 
 
+def test_the_readme_sql_example_runs_on_a_real_warehouse(tmp_path):
+    from warehouse.connection import connect
+
+    [example] = re.findall(r"```sql\n(.*?)```", README, re.S)
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        assert con.execute(example, [[0.5] * 1280]).fetchall() == []   # valid SQL over the real schema
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("command", [[]] + [[name] for name in COMMAND_MODULES])
 def test_help_works_for_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_:
