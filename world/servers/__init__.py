@@ -2,7 +2,8 @@
 from world.servers.base import BaseServer, Counters
 from world.servers.faults import FAULT_KINDS, FaultPlan
 from world.servers.image_host import ImageHost, image_path
-from world.servers.proxy import BOT_CHECK_PAGE, MODES, ForwardProxy, GatewayProxy
+from world.servers.gateway import GatewayProxy
+from world.servers.proxy import BOT_CHECK_PAGE, MODES, ForwardProxy
 
 __all__ = [
     "BaseServer", "Counters", "FAULT_KINDS", "FaultPlan", "ImageHost", "image_path",
