@@ -1,13 +1,9 @@
 -- Merge a lake batch of normalised listings (one row per key), in two steps. A listing whose
 -- record is unchanged is left as it is, so re-loading a batch changes nothing, not even ingested_at.
+-- BY NAME: the lake file's columns are the table's, matched by name rather than listed twice.
 -- Listings already stored whose record changed: replaced in place.
-INSERT INTO listings
-SELECT
-    source, listing_id, title, artist, artists, price, currency, shipping_cost, total_price,
-    condition, condition_raw, media_grade, media_grade_raw, sleeve_grade, sleeve_grade_raw,
-    release_year, sold, sold_at, query, location, image_urls, item_url, origin, record_hash,
-    ingested_at, raw
-FROM read_parquet($path) AS batch
+INSERT INTO listings BY NAME
+SELECT * FROM read_parquet($path) AS batch
 WHERE EXISTS (SELECT 1 FROM listings AS stored
               WHERE stored.source = batch.source AND stored.listing_id = batch.listing_id
                 AND stored.record_hash <> batch.record_hash)
@@ -23,12 +19,7 @@ ON CONFLICT (source, listing_id) DO UPDATE SET
     ingested_at = excluded.ingested_at, raw = excluded.raw;
 
 -- Listings not stored yet: a plain append, several times cheaper than going through ON CONFLICT.
-INSERT INTO listings
-SELECT
-    source, listing_id, title, artist, artists, price, currency, shipping_cost, total_price,
-    condition, condition_raw, media_grade, media_grade_raw, sleeve_grade, sleeve_grade_raw,
-    release_year, sold, sold_at, query, location, image_urls, item_url, origin, record_hash,
-    ingested_at, raw
-FROM read_parquet($path) AS batch
+INSERT INTO listings BY NAME
+SELECT * FROM read_parquet($path) AS batch
 WHERE NOT EXISTS (SELECT 1 FROM listings AS stored
                   WHERE stored.source = batch.source AND stored.listing_id = batch.listing_id);
