@@ -61,6 +61,6 @@ def test_rerank_prefers_the_photo_that_verifies(lite0_embedder, price_world, tmp
              {"listing_id": "same", "similarity": 0.79, "image_path": "same.png"},
              {"listing_id": "gone", "similarity": 0.78, "image_path": "missing.png"},
              {"listing_id": "tail", "similarity": 0.50, "image_path": "other.png"}]
-    got = rerank(lite0_embedder, query, comps, tmp_path, top=3)
+    got = rerank(lite0_embedder, query, comps, tmp_path, 40_000_000, top=3)
     assert [c["listing_id"] for c in got] == ["same", "other", "gone", "tail"]
     assert got[0]["inliers"] > got[1]["inliers"] and got[2]["inliers"] == 0 and "inliers" not in got[3]

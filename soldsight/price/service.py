@@ -14,14 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from soldsight.embed.preprocess import ImageRejected
 from soldsight.price import backtest as bt
 from soldsight.price.index import IndexConfig, build_index, fit_projection
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
 from soldsight.price.search import comparables, comparables_batch, identify, query_vectors, rows_per_listing
 from soldsight.price.verify import rerank as rerank_by_geometry
-from soldsight.price.views import load_photo
+from soldsight.price.views import read_photo
 from warehouse.sql_files import sql
 
 
@@ -107,20 +106,6 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
             "price_params": asdict(params), "threshold": threshold}
 
 
-def _open(path: Path, max_pixels: int):
-    """(decoded photo, None) or (None, reason): errors as values, so one bad file cannot stop the batch."""
-    try:
-        if not path.is_file():
-            raise ImageRejected("no such file")
-        if path.stat().st_size == 0:
-            raise ImageRejected("empty file")
-        return load_photo(path, max_pixels), None
-    except (ImageRejected, OSError) as exc:
-        return None, str(exc)
-    except Exception as exc:  # a decoder bug on a hostile file is still just this photo's error
-        return None, f"cannot read photo: {type(exc).__name__}: {exc}"[:300]
-
-
 def _sha256(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -173,7 +158,7 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
     answers, images = [], {}
     # Decoding releases the GIL: two threads overlap it on the two cores (photos stay in order).
     with ThreadPoolExecutor(2) as pool:
-        loaded = list(pool.map(lambda p: _open(p, settings.max_image_pixels), paths))
+        loaded = list(pool.map(lambda p: read_photo(p, settings.max_image_pixels), paths))
     for i, (p, (im, error)) in enumerate(zip(paths, loaded)):
         answers.append(_answer(p, "error", error) if error else None)
         if im is not None:
@@ -196,7 +181,7 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
         if n_verify and getattr(embedder, "name", None) == "lite0":
             cache: dict = {}  # photos of one batch often share candidates
-            found = [rerank_by_geometry(embedder, images[i], comps, settings.home, top=n_verify,
+            found = [rerank_by_geometry(embedder, images[i], comps, settings.home, settings.max_image_pixels, top=n_verify,
                                         block=state.config.rerank_block, size=state.config.rerank_size,
                                         weight=state.config.rerank_weight, cache=cache)
                      for i, comps in zip(images, found)]

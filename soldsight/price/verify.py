@@ -2,8 +2,8 @@
 
 The global descriptor finds the right album in its top 10 for ~95% of photos but ranks it first for
 only ~70%: albums by one artist share an artwork style, and pressings differ by a sticker or a logo.
-Local features from a finer map of the same Lite0 network (block 10: stride 16, so 28x28 cells at a
-448 px input) are matched query -> candidate photo; matches that agree on one affine transform of the
+Local features from a finer map of the same Lite0 network (by default block 7: stride 16, so 28x28
+cells of 80 channels at a 448 px input) are matched query -> candidate photo; matches that agree on one affine transform of the
 sleeve are counted. The count of such inliers is added to the global similarity (docs/price.md).
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ import numpy as np
 from PIL import Image
 
 LOCAL_SIZE = 448      # letterboxed input side for local features; the map is LOCAL_SIZE / 16 cells a side
-LOCAL_BLOCK = 10      # the MBConv block whose output is the local feature map (112 channels)
 INLIER_PX = 0.05      # inlier distance, as a fraction of the image side (about 1.4 cells of 28)
 ITERATIONS = 300      # RANSAC hypotheses, tested all at once
 
@@ -65,7 +64,7 @@ def affine_inliers(p: np.ndarray, q: np.ndarray, rng: np.random.Generator, *, th
     return int(((err < threshold).sum(1) * plausible).max())
 
 
-def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, *, top: int = 10, block: int = 7,
+def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *, top: int = 10, block: int = 7,
            size: int = LOCAL_SIZE, weight: float = 0.01, cache: dict | None = None) -> list[dict]:
     """comps with the first `top` re-ordered by similarity + weight x affine inliers; each gets `inliers`.
 
@@ -73,7 +72,7 @@ def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, *, top: 
     cache (image_path -> local features) lets the photos of one batch share that work. A candidate
     whose photo cannot be read keeps 0 inliers (it can only fall, never vanish).
     """
-    from soldsight.price.views import load_photo
+    from soldsight.price.views import read_photo
 
     head, tail = comps[:top], comps[top:]
     if len(head) < 2:
@@ -82,10 +81,11 @@ def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, *, top: 
     need = list(dict.fromkeys(c["image_path"] for c in head if c.get("image_path") and c["image_path"] not in cache))
     loaded = []
     for rel in need:
-        try:
-            loaded.append((rel, letterbox(load_photo(Path(home) / rel, getattr(embedder, "max_pixels", 40_000_000)), size)))
-        except Exception:  # a missing or broken index photo only loses its verification
+        im, _error = read_photo(Path(home) / rel, max_pixels)
+        if im is None:  # a missing or broken index photo only loses its verification
             cache[rel] = None
+        else:
+            loaded.append((rel, letterbox(im, size)))
     batch = np.stack([letterbox(photo, size)] + [x for _, x in loaded])
     maps = embedder.local_map(batch, block)
     for (rel, _), fmap in zip(loaded, maps[1:]):

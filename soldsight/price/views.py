@@ -7,6 +7,8 @@ feature_map is pooled here (average or GeM), so the embedder itself needs no cha
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -81,3 +83,17 @@ def pool(fmap: np.ndarray, pooling: str = "gem") -> np.ndarray:
 
 def l2n(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def read_photo(path: Path, max_pixels: int) -> tuple[Image.Image | None, str | None]:
+    """(decoded photo, None) or (None, reason): errors as values, so one bad file cannot stop the batch."""
+    try:
+        if not path.is_file():
+            raise ImageRejected("no such file")
+        if path.stat().st_size == 0:
+            raise ImageRejected("empty file")
+        return load_photo(path, max_pixels), None
+    except (ImageRejected, OSError) as exc:
+        return None, str(exc)
+    except Exception as exc:  # a decoder bug on a hostile file is still just this photo's error
+        return None, f"cannot read photo: {type(exc).__name__}: {exc}"[:300]
