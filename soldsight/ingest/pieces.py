@@ -37,9 +37,11 @@ def read_normalised(path: Path, data: bytes, *, origin: str, ingested_at: dateti
     workers: processes to use, this one included (default: default_workers()), at most one
     per PARALLEL_MIN_BYTES / 2 of the file.
     """
-    workers = min(workers or default_workers(), len(data) // max(PARALLEL_MIN_BYTES // 2, 1))
     ndjson = data[len(_BOM):] if data.startswith(_BOM) else data
-    if workers < 2 or len(data) < PARALLEL_MIN_BYTES or not ndjson.startswith(b"{"):
+    if len(data) < PARALLEL_MIN_BYTES or not ndjson.startswith(b"{"):  # before sampling idle cores (0.1 s)
+        return _serial(path, data, origin=origin, ingested_at=ingested_at, schema=schema)
+    workers = min(workers or default_workers(), len(data) // max(PARALLEL_MIN_BYTES // 2, 1))
+    if workers < 2:
         return _serial(path, data, origin=origin, ingested_at=ingested_at, schema=schema)
 
     bounds = _split(data, workers)
