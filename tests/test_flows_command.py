@@ -7,7 +7,7 @@ import pytest
 
 from soldsight.commands import refresh as command
 
-KEYS = ("PREFECT_API_URL", "PREFECT_HOME", command.SLOT_WAIT, "DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED",
+KEYS = ("PREFECT_API_URL", "PREFECT_HOME", command.SLOT_WAIT, command.STARTUP_WAIT, "DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED",
         "PREFECT_LOGGING_EXTRA_LOGGERS")
 
 
@@ -24,13 +24,14 @@ def restored_environment():
 
 
 def test_local_mode_keeps_prefect_home_inside_soldsight_home(tmp_path, monkeypatch):
-    for key in ("PREFECT_API_URL", "PREFECT_HOME", command.SLOT_WAIT, "DO_NOT_TRACK"):
+    for key in ("PREFECT_API_URL", "PREFECT_HOME", command.SLOT_WAIT, command.STARTUP_WAIT, "DO_NOT_TRACK"):
         monkeypatch.delenv(key, raising=False)
     command.prefect_environment(tmp_path / "home")
     assert os.environ["PREFECT_HOME"] == str((tmp_path / "home" / "prefect").resolve())
     assert (tmp_path / "home" / "prefect").is_dir()
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and os.environ["DO_NOT_TRACK"] == "1"
     assert os.environ[command.SLOT_WAIT] == "1"
+    assert int(os.environ[command.STARTUP_WAIT]) > 20   # Prefect's 20 s was too short for a new database once
 
 
 def test_a_named_server_or_prefect_home_is_left_alone(tmp_path, monkeypatch):

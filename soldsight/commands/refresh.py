@@ -28,6 +28,7 @@ def add_arguments(parser) -> None:
 # seconds (default 30, and a random draw above it): measured here, a free warehouse slot was
 # often reported taken for a moment, which cost 2-60 s per warehouse step. 1 s keeps queues short.
 SLOT_WAIT = "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS"
+STARTUP_WAIT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 
 
 def prefect_environment(home) -> None:
@@ -43,6 +44,9 @@ def prefect_environment(home) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "soldsight")
     os.environ.setdefault(SLOT_WAIT, "1")  # used by the local-mode server this process starts
+    # Local mode waits 20 s for its temporary server by default; on a new PREFECT_HOME the server
+    # first builds its database, which took longer than that here once (make demo then failed).
+    os.environ.setdefault(STARTUP_WAIT, "120")
 
 
 def format_report(result: dict) -> str:
