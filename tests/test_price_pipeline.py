@@ -104,6 +104,34 @@ def test_rerank_setting_and_argument(fitted, price_world, lite0_embedder):
     assert verified(settings)[1] == min(IndexConfig().rerank_top, len(off["comparables"]))   # unset: the fitted 10
 
 
+def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_world, lite0_embedder, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from soldsight.price.local_store import LocalStore
+    from soldsight.price.service import fit_local_features, load_state
+
+    settings, summary = fitted
+    with open_warehouse(settings) as con:
+        state = load_state(con, settings.home)
+        indexed = {r[0] for r in con.execute("SELECT DISTINCT image_path FROM price_index").fetchall()}
+    store = LocalStore.open(settings.home, state.config.local_features)
+    assert store is not None and set(store.rows) == indexed
+    assert summary["local_features"]["photos"] == len(indexed) and summary["local_features"]["unreadable"] == 0
+    # Without the indexed photos on disk, candidates are still verified: their features come from the store.
+    home = tmp_path / "home"
+    shutil.copytree(settings.home, home, ignore=shutil.ignore_patterns("images"))
+    photo = price_world / answers_file(price_world)[0]["photo"]
+    [a] = price_photos(replace(settings, home=home), [photo], embedder=lite0_embedder, store=False)
+    [b] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
+    assert max(c["inliers"] for c in a["comparables"] if "inliers" in c) > 10
+    assert [c["listing_id"] for c in a["comparables"]] == [c["listing_id"] for c in b["comparables"]]
+    # A refit reuses every stored row: the nightly refresh pays only for new photos.
+    with open_warehouse(settings) as con:
+        again = fit_local_features(settings, con, lite0_embedder, state.config)
+    assert again["computed"] == 0 and again["reused"] == len(indexed)
+
+
 def test_condition_moves_the_price(fitted, price_world, lite0_embedder):
     settings, _ = fitted
     photo = price_world / answers_file(price_world)[0]["photo"]

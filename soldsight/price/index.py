@@ -33,13 +33,15 @@ class IndexConfig:
     augment_per_photo: int = 4
     max_fit_photos: int = 400
     seed: int = 0
-    rerank_top: int = 10           # query time: re-rank this many best listings by geometric verification
+    rerank_top: int = 20           # query time: re-rank this many best listings by geometric verification
                                    # (soldsight.price.verify; 0 turns it off); +14 points of top-1 on the world
     rerank_block: int = 7          # Lite0 block whose map gives the local features (28x28x80 at 448 px)
     rerank_size: int = 448         # letterboxed input side for them (336: -1 point of top-1, ~0.56x the CNN time)
-    rerank_weight: float = 0.01    # similarity added per affine inlier
+    rerank_weight: float = 0.02    # similarity added per affine inlier
     projection: str = "none"       # digest of the projection, filled in when fitted
     artifact: str | None = None    # file under SOLDSIGHT_HOME holding the projection
+    local_features: str | None = None  # directory under SOLDSIGHT_HOME with every indexed photo's local
+                                       # features for re-ranking (soldsight.price.local_store)
 
     @property
     def index_id(self) -> str:

@@ -19,6 +19,8 @@ from soldsight.price.index import IndexConfig, build_index, fit_projection
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
 from soldsight.price.search import comparables, comparables_batch, identify, query_vectors, rows_per_listing
+from soldsight.price.local_store import LocalStore, build_store, remove_others
+from soldsight.price.verify import KEEP_CELLS, photo_maps, query_features, strongest_cells
 from soldsight.price.verify import rerank as rerank_by_geometry
 from soldsight.price.views import read_photo
 from warehouse.sql_files import sql
@@ -93,7 +95,11 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
             projection.save(Path(settings.home) / rel)
             config.artifact = rel
         index_summary = build_index(settings, con, embedder, config, projection)
-        _record(con, "projection", asdict(config), {**proj_metrics, **index_summary}, config.artifact)
+        local_summary = fit_local_features(settings, con, embedder, config)
+        _record(con, "projection", asdict(config), {**proj_metrics, **index_summary, "local_features": local_summary},
+                config.artifact)
+        if config.local_features:
+            remove_others(Path(settings.home) / "models", Path(config.local_features).name)
         grades, grades_id = fit_grades(con)
         rows = bt.held_out(con, config.index_id)
         comps = bt.loo_comparables(con, config.index_id, rows, settings.top_k)
@@ -102,8 +108,32 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         if settings.match_threshold is not None:
             threshold = settings.match_threshold
         cal_id = _record(con, "calibration", {"price_params": asdict(params), "threshold": threshold}, cal_metrics)
-    return {"index": index_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
+    return {"index": index_summary, "local_features": local_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
             "price_params": asdict(params), "threshold": threshold}
+
+
+def fit_local_features(settings, con, embedder, config: IndexConfig) -> dict | None:
+    """Store the re-ranking features of every indexed photo (sets config.local_features); None if unused."""
+    if not config.rerank_top or getattr(embedder, "name", None) != "lite0":
+        return None
+    recipe = {"embed_model_id": config.embed_model_id, "block": config.rerank_block, "size": config.rerank_size,
+              "keep": KEEP_CELLS}
+    previous_row = _latest(con, "projection")
+    previous = None
+    if previous_row is not None:
+        previous = LocalStore.open(settings.home, IndexConfig.from_json(previous_row[3]).local_features)
+    paths = [r[0] for r in con.execute(sql("price_index_photos"), {"index_id": config.index_id}).fetchall()]
+    models = Path(settings.home) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+
+    def compute(part):
+        maps = photo_maps(embedder, [Path(settings.home) / p for p in part], settings.max_image_pixels,
+                          config.rerank_block, config.rerank_size)
+        return [None if m is None else (*strongest_cells(m), m.shape[0]) for m in maps]
+
+    name, summary = build_store(models, recipe, paths, compute, previous)
+    config.local_features = f"models/{name}"
+    return summary
 
 
 def _sha256(path: Path) -> str | None:
@@ -180,11 +210,14 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
             found = comparables_batch(con, vectors, state.config.index_id, **search)
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
         if n_verify and getattr(embedder, "name", None) == "lite0":
+            cfg = state.config
+            store = LocalStore.open(settings.home, cfg.local_features)
+            queries = query_features(embedder, list(images.values()), cfg.rerank_block, cfg.rerank_size)
             cache: dict = {}  # photos of one batch often share candidates
             found = [rerank_by_geometry(embedder, images[i], comps, settings.home, settings.max_image_pixels, top=n_verify,
-                                        block=state.config.rerank_block, size=state.config.rerank_size,
-                                        weight=state.config.rerank_weight, cache=cache)
-                     for i, comps in zip(images, found)]
+                                        block=cfg.rerank_block, size=cfg.rerank_size, weight=cfg.rerank_weight,
+                                        cache=cache, store=store, query=q)
+                     for i, comps, q in zip(images, found, queries)]
         for i, comps in zip(images, found):
             answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
     if store:

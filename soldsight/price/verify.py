@@ -12,29 +12,44 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from threadpoolctl import threadpool_limits
 
 LOCAL_SIZE = 448      # letterboxed input side for local features; the map is LOCAL_SIZE / 16 cells a side
 INLIER_PX = 0.05      # inlier distance, as a fraction of the image side (about 1.4 cells of 28)
-ITERATIONS = 300      # RANSAC hypotheses, tested all at once
+ITERATIONS = 1000     # RANSAC hypotheses, tested all at once
+KEEP_CELLS = 300      # the most active cells matched per photo: background cells only add false matches,
+                      # and 300 of 784 cut the matching 7x for the same top-1 on the world (docs/price.md)
 
 
 def letterbox(im: Image.Image, size: int = LOCAL_SIZE) -> np.ndarray:
     """The whole photo on a square of its mean colour, uint8 [size,size,3]: nothing of the sleeve is cut off."""
     w, h = im.size
-    side = max(w, h)
-    canvas = Image.new("RGB", (side, side), tuple(int(c) for c in np.asarray(im).reshape(-1, 3).mean(0)))
-    canvas.paste(im, ((side - w) // 2, (side - h) // 2))
-    return np.asarray(canvas.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+    scale = size / max(w, h)
+    fitted = im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
+    mean = tuple(int(c) for c in np.asarray(fitted).reshape(-1, 3).mean(0))
+    canvas = Image.new("RGB", (size, size), mean)
+    canvas.paste(fitted, ((size - fitted.width) // 2, (size - fitted.height) // 2))
+    return np.asarray(canvas, dtype=np.uint8)
 
 
-def local_features(fmap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[H,W,C] map -> (unit descriptors [H*W,C], cell centres [H*W,2] as fractions of the side)."""
+def strongest_cells(fmap: np.ndarray, keep: int = KEEP_CELLS) -> tuple[np.ndarray, np.ndarray]:
+    """[H,W,C] map -> (unit descriptors [K,C] of its `keep` most active cells, their cell numbers [K], row-major)."""
     h, w, c = fmap.shape
-    desc = fmap.reshape(-1, c).astype(np.float32)
-    desc /= np.maximum(np.linalg.norm(desc, axis=1, keepdims=True), 1e-6)
-    yy, xx = np.mgrid[0:h, 0:w]
-    pos = (np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float32) + 0.5) / np.float32(h)
-    return desc, pos
+    cells = fmap.reshape(-1, c).astype(np.float32)
+    norm = np.linalg.norm(cells, axis=1)
+    where = np.sort(np.argsort(-norm, kind="stable")[:keep])
+    return cells[where] / np.maximum(norm[where, None], 1e-6), where
+
+
+def cell_centres(where: np.ndarray, side: int) -> np.ndarray:
+    """Cell numbers -> centres [K,2] (x, y) as fractions of the side."""
+    return (np.stack([where % side, where // side], 1).astype(np.float32) + 0.5) / np.float32(side)
+
+
+def local_features(fmap: np.ndarray, keep: int = KEEP_CELLS) -> tuple[np.ndarray, np.ndarray]:
+    """[H,W,C] map -> (unit descriptors [K,C], cell centres [K,2] as fractions of the side)."""
+    desc, where = strongest_cells(fmap, keep)
+    return desc, cell_centres(where, fmap.shape[0])
 
 
 def mutual_matches(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,44 +75,76 @@ def affine_inliers(p: np.ndarray, q: np.ndarray, rng: np.random.Generator, *, th
     # A sleeve seen at another distance and tilt keeps its handedness and a plausible area change.
     det = np.linalg.det(maps[:, :2, :])
     plausible = (det > 0.1) & (det < 10)
-    err = np.linalg.norm(np.einsum("nk,hkj->hnj", np.concatenate([p, np.ones((n, 1), np.float32)], 1), maps) - q[None], axis=2)
-    return int(((err < threshold).sum(1) * plausible).max())
+    # Every hypothesis applied to every match in one matrix product: [n,3] @ [3, h*2].
+    pred = (np.concatenate([p, np.ones((n, 1), np.float32)], 1) @ maps.transpose(1, 0, 2).reshape(3, -1)).reshape(n, -1, 2)
+    err2 = ((pred - q[:, None, :]) ** 2).sum(2)
+    return int(((err2 < threshold * threshold).sum(0) * plausible).max())
+
+
+def query_features(embedder, photos: list[Image.Image], block: int, size: int = LOCAL_SIZE) -> list:
+    """Local features of each query photo, from one CNN batch."""
+    maps = embedder.local_map(np.stack([letterbox(im, size) for im in photos]), block)
+    return [local_features(m) for m in maps]
+
+
+def photo_maps(embedder, paths: list[Path], max_pixels: int, block: int, size: int = LOCAL_SIZE) -> list:
+    """The block map of each photo file, or None for one that cannot be read (errors as values)."""
+    from soldsight.price.views import read_photo
+
+    out: list = [None] * len(paths)
+    loaded = [(i, read_photo(Path(p), max_pixels)[0]) for i, p in enumerate(paths)]
+    loaded = [(i, im) for i, im in loaded if im is not None]
+    if loaded:
+        maps = embedder.local_map(np.stack([letterbox(im, size) for _, im in loaded]), block)
+        for (i, _), m in zip(loaded, maps):
+            out[i] = m
+    return out
+
+
+def candidate_features(embedder, paths: list[str], home: Path, max_pixels: int, block: int, size: int,
+                       cache: dict, store=None) -> None:
+    """Fill cache (image_path -> features, or None if unreadable) from the store, else from the photos."""
+    missing = []
+    for rel in dict.fromkeys(paths):
+        if rel in cache:
+            continue
+        got = store.get(rel) if store is not None else None
+        if got is not None:
+            cache[rel] = got
+        else:
+            missing.append(rel)
+    if missing:
+        for rel, m in zip(missing, photo_maps(embedder, [Path(home) / rel for rel in missing], max_pixels, block, size)):
+            cache[rel] = None if m is None else local_features(m)
 
 
 def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *, top: int = 10, block: int = 7,
-           size: int = LOCAL_SIZE, weight: float = 0.01, cache: dict | None = None) -> list[dict]:
+           size: int = LOCAL_SIZE, weight: float = 0.01, cache: dict | None = None, store=None,
+           query=None) -> list[dict]:
     """comps with the first `top` re-ordered by similarity + weight x affine inliers; each gets `inliers`.
 
-    Candidate photos are read from SOLDSIGHT_HOME (images.path) and embedded here, for the top few only;
-    cache (image_path -> local features) lets the photos of one batch share that work. A candidate
-    whose photo cannot be read keeps 0 inliers (it can only fall, never vanish).
+    A candidate's local features come from the store fitted with the index (soldsight.price.local_store)
+    when it has the photo, else from its photo under SOLDSIGHT_HOME (images.path), embedded here; cache
+    (image_path -> features) lets the photos of one batch share that work. query: the photo's features
+    when the caller computed them already (query_features). A candidate whose photo cannot be read keeps
+    0 inliers (it can only fall, never vanish).
     """
-    from soldsight.price.views import read_photo
-
     head, tail = comps[:top], comps[top:]
     if len(head) < 2:
         return comps
     cache = {} if cache is None else cache
-    need = list(dict.fromkeys(c["image_path"] for c in head if c.get("image_path") and c["image_path"] not in cache))
-    loaded = []
-    for rel in need:
-        im, _error = read_photo(Path(home) / rel, max_pixels)
-        if im is None:  # a missing or broken index photo only loses its verification
-            cache[rel] = None
-        else:
-            loaded.append((rel, letterbox(im, size)))
-    batch = np.stack([letterbox(photo, size)] + [x for _, x in loaded])
-    maps = embedder.local_map(batch, block)
-    for (rel, _), fmap in zip(loaded, maps[1:]):
-        cache[rel] = local_features(fmap)
-    qdesc, qpos = local_features(maps[0])
+    candidate_features(embedder, [c["image_path"] for c in head if c.get("image_path")], home, max_pixels, block, size,
+                       cache, store)
+    qdesc, qpos = query if query is not None else query_features(embedder, [photo], block, size)[0]
     rng = np.random.default_rng(0)  # fixed: the same photo gets the same answer every time
-    for c in head:
-        cand = cache.get(c.get("image_path"))
-        if cand is None:
-            c["inliers"] = 0
-            continue
-        i, j = mutual_matches(qdesc, cand[0])
-        c["inliers"] = affine_inliers(qpos[i], cand[1][j], rng)
+    # Many small matrix products: OpenBLAS waking its thread pool for each cost 5-70x the product itself.
+    with threadpool_limits(1, user_api="blas"):
+        for c in head:
+            cand = cache.get(c.get("image_path"))
+            if cand is None:
+                c["inliers"] = 0
+                continue
+            i, j = mutual_matches(qdesc, cand[0])
+            c["inliers"] = affine_inliers(qpos[i], cand[1][j], rng)
     head = sorted(head, key=lambda c: -(float(c["similarity"]) + weight * c["inliers"]))
     return head + tail
