@@ -12,8 +12,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from soldsight.price.index import rows_per_listing
 from soldsight.price.model import GradeModel, PriceParams, suggest
-from soldsight.price.search import comparables, rows_per_listing
+from soldsight.price.search import comparables
 from warehouse.sql_files import sql
 
 TAUS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)

@@ -115,6 +115,11 @@ def fit_projection(settings, con, embedder, config: IndexConfig) -> tuple[Projec
     return proj, {"photos": len(images), "augmented": len(aug), "dim": proj.dim}
 
 
+def rows_per_listing(con, index_id: str) -> int:
+    """The most rows (photos x rotations) one listing has in the index: the search keeps k x this many rows."""
+    return int(con.execute(sql("price_index_rows_per_listing"), {"index_id": index_id}).fetchall()[0][0] or 1)
+
+
 def build_index(settings, con, embedder, config: IndexConfig, projection: Projection) -> dict:
     """Replace the rows of config.index_id in price_index with every sold listing photo, projected."""
     sources = index_sources(con)
@@ -152,5 +157,6 @@ def build_index(settings, con, embedder, config: IndexConfig, projection: Projec
         con.register("new_index_rows", table)
         con.execute(sql("insert_price_index"), {"index_id": config.index_id})
         con.unregister("new_index_rows")
-    return {"index_id": config.index_id, "rows": indexed, "photos": len(shas) - len(unreadable),
+    return {"index_id": config.index_id, "rows": indexed, "rows_per_listing": rows_per_listing(con, config.index_id),
+            "photos": len(shas) - len(unreadable),
             "unreadable": len(unreadable), "listings": len({(r["source"], r["listing_id"]) for r in sources})}

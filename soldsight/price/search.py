@@ -61,11 +61,6 @@ def comparables_batch(con, per_photo: list[np.ndarray], index_id: str, *, k: int
     return out
 
 
-def rows_per_listing(con, index_id: str) -> int:
-    rows = con.execute(sql("price_index_rows_per_listing"), {"index_id": index_id}).fetchall()
-    return int(rows[0][0] or 1)
-
-
 def identify(comps: list[dict], threshold: float) -> dict:
     """The first comparable is the match; confident when the best global similarity reaches the threshold.
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from soldsight.price import backtest as bt
-from soldsight.price.index import IndexConfig, build_index, fit_projection
+from soldsight.price.index import IndexConfig, build_index, fit_projection, rows_per_listing
+from soldsight.price.local_store import LocalStore, build_store, remove_others
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
-from soldsight.price.search import comparables, comparables_batch, identify, query_vectors, rows_per_listing
-from soldsight.price.local_store import LocalStore, build_store, remove_others
+from soldsight.price.search import comparables, comparables_batch, identify, query_vectors
 from soldsight.price.verify import KEEP_CELLS, photo_maps, query_features, strongest_cells
 from soldsight.price.verify import rerank as rerank_by_geometry
 from soldsight.price.views import read_photo
@@ -68,7 +68,9 @@ def load_state(con, home: Path | None = None) -> State | None:
         c = json.loads(cal_row[3])
         params, threshold = PriceParams(**c["price_params"]), c["threshold"]
     ids = {"projection": proj_row[0], "grades": grades.model_id, "calibration": cal_row[0] if cal_row else None}
-    return State(config, projection, grades, params, threshold, ids, rows_per_listing(con, config.index_id))
+    # Counted when the index was built (a scan of the index on every query cost ~10 ms).
+    per_listing = json.loads(proj_row[4] or "{}").get("rows_per_listing") or rows_per_listing(con, config.index_id)
+    return State(config, projection, grades, params, threshold, ids, per_listing)
 
 
 def fit_grades(con) -> tuple[GradeModel, str]:
@@ -202,28 +204,39 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
             from soldsight.embed import load_embedder
 
             embedder = load_embedder(settings)
-        vectors = query_vectors(embedder, list(images.values()), state.config, state.projection)
-        search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
-        if len(vectors) == 1:  # ORDER BY ... LIMIT beats the batch query's per-photo ranking for one photo
-            found = [comparables(con, vectors[0], state.config.index_id, **search)]
-        else:
-            found = comparables_batch(con, vectors, state.config.index_id, **search)
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
-        if n_verify and getattr(embedder, "name", None) == "lite0":
-            cfg = state.config
-            store = LocalStore.open(settings.home, cfg.local_features)
-            queries = query_features(embedder, list(images.values()), cfg.rerank_block, cfg.rerank_size)
-            cache: dict = {}  # photos of one batch often share candidates
-            found = [rerank_by_geometry(embedder, images[i], comps, settings.home, settings.max_image_pixels, top=n_verify,
-                                        block=cfg.rerank_block, size=cfg.rerank_size, weight=cfg.rerank_weight,
-                                        cache=cache, store=store, query=q)
-                     for i, comps, q in zip(images, found, queries)]
+        found = _find(settings, con, embedder, state, list(images.values()), k=k, currency=currency, days=days,
+                      n_verify=n_verify)
         for i, comps in zip(images, found):
             answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
     if store:
         for p, a in zip(paths, answers):
             _store(con, p, a, inputs, state, embedder)
     return answers
+
+
+def _find(settings, con, embedder, state: State, photos: list, *, k: int, currency, days, n_verify: int) -> list[list[dict]]:
+    """Each photo's comparables, best first: the global search, then geometric re-ranking of the first n_verify."""
+    cfg = state.config
+    verify = bool(n_verify) and getattr(embedder, "name", None) == "lite0"
+    with ThreadPoolExecutor(1) as pool:
+        # The photos' local features do not depend on the search: the CNN computes them while DuckDB scans.
+        local = pool.submit(query_features, embedder, photos, cfg.rerank_block, cfg.rerank_size) if verify else None
+        vectors = query_vectors(embedder, photos, cfg, state.projection)
+        search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
+        if len(vectors) == 1:  # ORDER BY ... LIMIT beats the batch query's per-photo ranking for one photo
+            found = [comparables(con, vectors[0], cfg.index_id, **search)]
+        else:
+            found = comparables_batch(con, vectors, cfg.index_id, **search)
+        if not verify:
+            return found
+        queries = local.result()
+    local_store = LocalStore.open(settings.home, cfg.local_features)
+    cache: dict = {}  # photos of one batch often share candidates
+    return [rerank_by_geometry(embedder, photo, comps, settings.home, settings.max_image_pixels, top=n_verify,
+                               block=cfg.rerank_block, size=cfg.rerank_size, weight=cfg.rerank_weight,
+                               cache=cache, store=local_store, query=q)
+            for photo, comps, q in zip(photos, found, queries)]
 
 
 def _price_one(path, comps: list[dict], state: State, media, sleeve, min_comparables) -> dict:
