@@ -18,8 +18,10 @@ from soldsight.embed.preprocess import PREPROCESS_VERSION, ImageRejected, prepro
 
 def load_embedder(settings, model=None, pooling="avg", **kwargs):
     from soldsight.embed.embedder import load_embedder as _load
+    from soldsight.embed.lean_import import without_keras_extras
 
-    return _load(settings, model, pooling, **kwargs)
+    with without_keras_extras():  # TensorFlow and Keras are first imported here
+        return _load(settings, model, pooling, **kwargs)
 
 
 def embed_pending(settings, embedder=None, **kwargs):

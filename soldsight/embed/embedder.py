@@ -114,13 +114,17 @@ class Embedder:
             # epsilon bounds the squared norm; tiny so that even weak activations come out unit length
             return tf.math.l2_normalize(pooled, axis=1, epsilon=1e-30)
 
-        self._embed = tf.function(lambda images: pool(features(images)), input_signature=spec)
-        self._features = tf.function(features, input_signature=spec)
+        # One traced network serves embed_batch and feature_map: pricing, which needs only the map, then
+        # pays for one trace at start-up, not two (~1.2 s each). autograph=False: these functions have no
+        # Python control flow to convert, and converting Keras' call graph cost ~0.5 s per trace.
+        self._features = tf.function(features, input_signature=spec, autograph=False)
+        pool_fn = tf.function(pool, input_signature=[tf.TensorSpec(None, tf.float32)], autograph=False)
+        self._embed = lambda images: pool_fn(self._features(images))
         # Trace now (one trace serves every batch size), so the first real batch is not charged for it.
         self._embed(tf.zeros([1, SIZE, SIZE, 3], tf.uint8))
         if classifier is not None:
             self._classify = tf.function(lambda images: tf.nn.softmax(classifier(tf.cast(images, tf.float32), training=False)[1]),
-                                         input_signature=spec)
+                                         input_signature=spec, autograph=False)
 
     def preprocess(self, source, **kwargs) -> np.ndarray:
         """The indexing/query policy of soldsight.embed.preprocess, with this embedder's pixel limit."""
@@ -161,7 +165,8 @@ class Embedder:
         if block not in self._local:
             trunk = lite0.trunk(self._model, (block,))
             self._local[block] = tf.function(lambda x: trunk(tf.cast(x, tf.float32), training=False),
-                                             input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
+                                             input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)],
+                                             autograph=False)
         fn = self._local[block]
         parts = [fn(images[i:i + self.batch_size]).numpy() for i in range(0, len(images), self.batch_size)]
         return np.concatenate(parts).astype(np.float32, copy=False)
