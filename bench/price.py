@@ -4,7 +4,7 @@
 
 --world is a folder made by world.generate (answers.json, queries/); it is generated (60 albums)
 when missing. The warehouse for it lives in DIR/bench-home and is reused between runs.
---rerank N re-ranks the best N listings by geometric verification (default: the fitted config's, 10; 0: off);
+--rerank N re-ranks the best N listings by geometric verification (default: the fitted config's, 20; 0: off);
 the cold start always uses the CLI's default.
 Prints figures only; nothing is asserted.
 """
@@ -201,6 +201,8 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
     have = con.execute("SELECT count(*) FROM price_index WHERE index_id = ?", [state.config.index_id]).fetchall()[0][0]
     extra = n_index - have
     if extra > 0:
+        # A refit drops the synthetic index rows an earlier run added, but not their listings.
+        con.execute("DELETE FROM listings WHERE listing_id LIKE 'SYN%'")
         listings, album = syn.listings_table(extra, max(10, extra // 5), seed=9, now=NOW)
         X, _ = syn.clustered_vectors(album, max(10, extra // 5), dim)
         listings = listings.set_column(1, "listing_id", pa.array([f"SYN{i:08d}" for i in range(extra)]))

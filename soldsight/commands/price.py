@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--days", type=int, metavar="N", help="only comparables sold in the last N days")
     parser.add_argument("--rerank", type=int, metavar="N",
                         help="re-check the N best listings by geometric verification (default SOLDSIGHT_RERANK_TOP, "
-                             "else 10); 0 is off: about 5x faster, less accurate")
+                             "else 20); 0 is off: faster, less accurate")
     parser.add_argument("--fit", action="store_true",
                         help="(re)build the price index from downloaded listing photos, fit grade effects and "
                              "calibrate the range and match threshold; run after new listings are embedded")
