@@ -130,7 +130,7 @@ def main() -> int:
             homes[side] = Settings.from_env(home=Path(tmp) / f"e2e-{side}")
             register(homes[side], blobs)
 
-        for batch in (32, 64):
+        for batch in (4, 8, 16, 32, 64):
             embedder.batch_size = batch
             embedder.embed_batch(decoded[:batch])  # warm up
             runs = [model_only_once(embedder, decoded) for _ in range(args.repeats)]

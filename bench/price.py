@@ -207,6 +207,11 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
         X, _ = syn.clustered_vectors(album, max(10, extra // 5), dim)
         listings = listings.set_column(1, "listing_id", pa.array([f"SYN{i:08d}" for i in range(extra)]))
         syn.load(con, listings, X, state.config.index_id)
+    # Synthetic listings borrow the photos of real ones, so that re-ranking verifies real candidates
+    # (with features in the local store), as it would in an index of 100k real photos.
+    con.execute("UPDATE price_index SET image_path = real.paths[(1 + hash(listing_id) % len(real.paths))::BIGINT] "
+                "FROM (SELECT list(DISTINCT image_path) AS paths FROM price_index WHERE listing_id NOT LIKE 'SYN%') AS real "
+                "WHERE listing_id LIKE 'SYN%'")
     con.close()
     photos = [world / a["photo"] for a in load_answers(world)]
     one = photos[0]

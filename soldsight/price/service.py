@@ -219,18 +219,18 @@ def _find(settings, con, embedder, state: State, photos: list, *, k: int, curren
     """Each photo's comparables, best first: the global search, then geometric re-ranking of the first n_verify."""
     cfg = state.config
     verify = bool(n_verify) and getattr(embedder, "name", None) == "lite0"
+    vectors = query_vectors(embedder, photos, cfg, state.projection)
+    search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
     with ThreadPoolExecutor(1) as pool:
         # The photos' local features do not depend on the search: the CNN computes them while DuckDB scans.
-        local = pool.submit(query_features, embedder, photos, cfg.rerank_block, cfg.rerank_size) if verify else None
-        vectors = query_vectors(embedder, photos, cfg, state.projection)
-        search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
         if len(vectors) == 1:  # ORDER BY ... LIMIT beats the batch query's per-photo ranking for one photo
-            found = [comparables(con, vectors[0], cfg.index_id, **search)]
+            scan = pool.submit(lambda: [comparables(con, vectors[0], cfg.index_id, **search)])
         else:
-            found = comparables_batch(con, vectors, cfg.index_id, **search)
-        if not verify:
-            return found
-        queries = local.result()
+            scan = pool.submit(comparables_batch, con, vectors, cfg.index_id, **search)
+        queries = query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size) if verify else None
+        found = scan.result()
+    if not verify:
+        return found
     local_store = LocalStore.open(settings.home, cfg.local_features)
     cache: dict = {}  # photos of one batch often share candidates
     return [rerank_by_geometry(embedder, photo, comps, settings.home, settings.max_image_pixels, top=n_verify,

@@ -9,17 +9,24 @@ affine transform of the sleeve are counted. The count of such inliers is added t
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 LOCAL_SIZE = 448      # letterboxed input side for local features; the map is LOCAL_SIZE / 16 cells a side
 INLIER_PX = 0.05      # inlier distance, as a fraction of the image side (about 1.4 cells of 28)
 ITERATIONS = 1000     # RANSAC hypotheses, tested all at once
 KEEP_CELLS = 300      # the most active cells matched per photo: background cells only add false matches,
                       # and 300 of 784 cut the matching 7x for the same top-1 on the world (docs/price.md)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """Found once: looking up the loaded BLAS libraries costs ~5 ms, on every photo otherwise."""
+    return ThreadpoolController()
 
 
 def letterbox(im: Image.Image, size: int = LOCAL_SIZE) -> np.ndarray:
@@ -139,7 +146,7 @@ def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixe
     qdesc, qpos = query if query is not None else query_features(embedder, [photo], block, size)[0]
     rng = np.random.default_rng(0)  # fixed: the same photo gets the same answer every time
     # Many small matrix products: OpenBLAS waking its thread pool for each cost 5-70x the product itself.
-    with threadpool_limits(1, user_api="blas"):
+    with _blas().limit(limits=1, user_api="blas"):
         for c in head:
             cand = cache.get(c.get("image_path"))
             if cand is None:
