@@ -21,6 +21,9 @@ def fitted(price_world, lite0_embedder, tmp_path_factory):
 
     settings = Settings(home=tmp_path_factory.mktemp("price-home"))
     load_world_warehouse(settings, price_world)
+    with open_warehouse(settings) as con:  # a row of an earlier fit's index, which the fit must drop
+        con.execute("INSERT INTO price_index (index_id, source, listing_id, sha256, rotation, image_path, currency, sold_at, vector, indexed_at) "
+                    "VALUES ('old-fit', 'ebay', 'x', 'x', 0, 'images/x.jpg', 'USD', now(), [1.0, 0.0], now())")
     summary = fit_price_model(settings, embedder=lite0_embedder,
                               config=IndexConfig(dim=64, view_set="crops5", augment_per_photo=1))
     return settings, summary
@@ -36,6 +39,7 @@ def test_fit_indexes_listings_and_stores_versioned_models(fitted):
     settings, summary = fitted
     assert summary["index"]["rows"] > 0 and summary["index"]["unreadable"] == 0
     with open_warehouse(settings) as con:
+        assert con.execute("SELECT DISTINCT index_id FROM price_index").fetchall() == [(summary["index"]["index_id"],)]
         kinds = dict(con.execute("SELECT kind, max(version) FROM price_models GROUP BY kind").fetchall())
         grades = json.loads(con.execute("SELECT params FROM price_models WHERE kind = 'grades'").fetchall()[0][0])
     assert set(kinds) == {"projection", "grades", "calibration"}
@@ -109,7 +113,8 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_w
     from dataclasses import replace
 
     from soldsight.price.local_store import LocalStore
-    from soldsight.price.service import fit_local_features, load_state
+    from soldsight.price.local_fit import fit_local_features, indexed_photos
+    from soldsight.price.service import load_state
 
     settings, summary = fitted
     with open_warehouse(settings) as con:
@@ -128,7 +133,9 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_w
     assert [c["listing_id"] for c in a["comparables"]] == [c["listing_id"] for c in b["comparables"]]
     # A refit reuses every stored row: the nightly refresh pays only for new photos.
     with open_warehouse(settings) as con:
-        again = fit_local_features(settings, con, lite0_embedder, state.config)
+        paths, previous = indexed_photos(con, settings.home, state.config)
+    assert previous is not None and previous.directory == store.directory
+    again = fit_local_features(settings, lite0_embedder, state.config, paths, previous)
     assert again["computed"] == 0 and again["reused"] == len(indexed)
 
 

@@ -16,11 +16,12 @@ import numpy as np
 
 from soldsight.price import backtest as bt
 from soldsight.price.index import IndexConfig, build_index, fit_projection, rows_per_listing
-from soldsight.price.local_store import LocalStore, build_store, remove_others
+from soldsight.price.local_fit import fit_local_features, indexed_photos, uses_local_features
+from soldsight.price.local_store import LocalStore, remove_others
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
 from soldsight.price.search import comparables, comparables_batch, identify, query_vectors
-from soldsight.price.verify import KEEP_CELLS, photo_maps, query_features, strongest_cells
+from soldsight.price.verify import query_features
 from soldsight.price.verify import rerank as rerank_by_geometry
 from soldsight.price.views import read_photo
 from warehouse.sql_files import sql
@@ -97,9 +98,13 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
             projection.save(Path(settings.home) / rel)
             config.artifact = rel
         index_summary = build_index(settings, con, embedder, config, projection)
-        local_summary = fit_local_features(settings, con, embedder, config)
+        local = indexed_photos(con, settings.home, config) if uses_local_features(embedder, config) else None
+    # The CNN pass over new photos runs without holding the warehouse; queries use the previous model meanwhile.
+    local_summary = fit_local_features(settings, embedder, config, *local) if local else None
+    with open_warehouse(settings) as con:
         _record(con, "projection", asdict(config), {**proj_metrics, **index_summary, "local_features": local_summary},
                 config.artifact)
+        con.execute(sql("delete_other_price_indexes"), {"index_id": config.index_id})
         if config.local_features:
             remove_others(Path(settings.home) / "models", Path(config.local_features).name)
         grades, grades_id = fit_grades(con)
@@ -112,30 +117,6 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         cal_id = _record(con, "calibration", {"price_params": asdict(params), "threshold": threshold}, cal_metrics)
     return {"index": index_summary, "local_features": local_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
             "price_params": asdict(params), "threshold": threshold}
-
-
-def fit_local_features(settings, con, embedder, config: IndexConfig) -> dict | None:
-    """Store the re-ranking features of every indexed photo (sets config.local_features); None if unused."""
-    if not config.rerank_top or getattr(embedder, "name", None) != "lite0":
-        return None
-    recipe = {"embed_model_id": config.embed_model_id, "block": config.rerank_block, "size": config.rerank_size,
-              "keep": KEEP_CELLS}
-    previous_row = _latest(con, "projection")
-    previous = None
-    if previous_row is not None:
-        previous = LocalStore.open(settings.home, IndexConfig.from_json(previous_row[3]).local_features)
-    paths = [r[0] for r in con.execute(sql("price_index_photos"), {"index_id": config.index_id}).fetchall()]
-    models = Path(settings.home) / "models"
-    models.mkdir(parents=True, exist_ok=True)
-
-    def compute(part):
-        maps = photo_maps(embedder, [Path(settings.home) / p for p in part], settings.max_image_pixels,
-                          config.rerank_block, config.rerank_size)
-        return [None if m is None else (*strongest_cells(m), m.shape[0]) for m in maps]
-
-    name, summary = build_store(models, recipe, paths, compute, previous)
-    config.local_features = f"models/{name}"
-    return summary
 
 
 def _sha256(path: Path) -> str | None:

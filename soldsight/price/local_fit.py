@@ -1,0 +1,42 @@
+"""Fitting the local-feature store that geometric re-ranking reads (soldsight.price.local_store).
+
+Split in two so that the CNN pass over the photos runs without holding the warehouse: indexed_photos
+reads what to store (connection held), fit_local_features computes and writes it (no connection).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from soldsight.price.index import IndexConfig
+from soldsight.price.local_store import LocalStore, build_store
+from soldsight.price.verify import KEEP_CELLS, photo_maps, strongest_cells
+from warehouse.sql_files import sql
+
+
+def uses_local_features(embedder, config: IndexConfig) -> bool:
+    return bool(config.rerank_top) and getattr(embedder, "name", None) == "lite0"
+
+
+def indexed_photos(con, home: Path, config: IndexConfig) -> tuple[list[str], LocalStore | None]:
+    """The photos of config's index, and the store of the newest fitted model, whose rows can be reused."""
+    paths = [r[0] for r in con.execute(sql("price_index_photos"), {"index_id": config.index_id}).fetchall()]
+    latest = con.execute(sql("price_model_latest"), {"kind": "projection"}).fetchall()
+    previous = LocalStore.open(home, IndexConfig.from_json(latest[0][3]).local_features) if latest else None
+    return paths, previous
+
+
+def fit_local_features(settings, embedder, config: IndexConfig, paths: list[str], previous: LocalStore | None) -> dict:
+    """Store the re-ranking features of `paths` under SOLDSIGHT_HOME/models; sets config.local_features."""
+    recipe = {"embed_model_id": config.embed_model_id, "block": config.rerank_block, "size": config.rerank_size,
+              "keep": KEEP_CELLS}
+    models = Path(settings.home) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+
+    def compute(part):
+        maps = photo_maps(embedder, [Path(settings.home) / p for p in part], settings.max_image_pixels,
+                          config.rerank_block, config.rerank_size)
+        return [None if m is None else (*strongest_cells(m), m.shape[0]) for m in maps]
+
+    name, summary = build_store(models, recipe, paths, compute, previous)
+    config.local_features = f"models/{name}"
+    return summary
