@@ -140,8 +140,8 @@ def candidate_features(embedder, paths: list[str], home: Path, max_pixels: int, 
             cache[rel] = None if m is None else local_features(m)
 
 
-def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *, top: int = 10, block: int = 7,
-           size: int = LOCAL_SIZE, weight: float = 0.01, cache: dict | None = None, store=None,
+def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *, top: int = 20, block: int = 7,
+           size: int = LOCAL_SIZE, weight: float = 0.02, cache: dict | None = None, store=None,
            query=None) -> list[dict]:
     """comps with the first `top` re-ordered by similarity + weight x affine inliers; each gets `inliers`.
 
