@@ -13,8 +13,9 @@ from soldsight.price.verify import KEEP_CELLS, photo_maps, strongest_cells
 from warehouse.sql_files import sql
 
 
-def uses_local_features(embedder, config: IndexConfig) -> bool:
-    return bool(config.rerank_top) and getattr(embedder, "name", None) == "lite0"
+def uses_local_features(embedder, rerank_top: int | None) -> bool:
+    """Whether re-ranking runs: asked for, and the network has the local map it needs (Lite0 only)."""
+    return bool(rerank_top) and getattr(embedder, "name", None) == "lite0"
 
 
 def indexed_photos(con, home: Path, config: IndexConfig) -> tuple[list[str], LocalStore | None]:

@@ -23,6 +23,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from soldsight.price.verify import cell_centres
+
 SCALE = 127.0  # unit descriptors -> int8: on the world, the same top-1 as float32 (86.5% against 86.0%)
 
 
@@ -31,7 +33,7 @@ def quantise(desc: np.ndarray) -> np.ndarray:
 
 
 class LocalStore:
-    """Read side: image path -> (unit descriptors [H*W,C] float32, cell centres [H*W,2]); None if absent."""
+    """Read side: image path -> (unit descriptors [K,C] float32, cell centres [K,2]); None if absent."""
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
@@ -52,8 +54,7 @@ class LocalStore:
         row = self.rows.get(image_path)
         if row is None:
             return None
-        where = np.asarray(self.where[row], dtype=np.int64)
-        pos = (np.stack([where % self.side, where // self.side], 1).astype(np.float32) + 0.5) / np.float32(self.side)
+        pos = cell_centres(np.asarray(self.where[row], dtype=np.int64), self.side)
         return np.asarray(self.cells[row], dtype=np.float32) / np.float32(SCALE), pos
 
     @classmethod

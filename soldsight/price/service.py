@@ -98,7 +98,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
             projection.save(Path(settings.home) / rel)
             config.artifact = rel
         index_summary = build_index(settings, con, embedder, config, projection)
-        local = indexed_photos(con, settings.home, config) if uses_local_features(embedder, config) else None
+        local = indexed_photos(con, settings.home, config) if uses_local_features(embedder, config.rerank_top) else None
     # The CNN pass over new photos runs without holding the warehouse; queries use the previous model meanwhile.
     local_summary = fit_local_features(settings, embedder, config, *local) if local else None
     with open_warehouse(settings) as con:
@@ -205,7 +205,7 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
 def _find(settings, con, embedder, state: State, photos: list, *, k: int, currency, days, n_verify: int) -> list[list[dict]]:
     """Each photo's comparables, best first: the global search, then geometric re-ranking of the first n_verify."""
     cfg = state.config
-    verify = bool(n_verify) and getattr(embedder, "name", None) == "lite0"
+    verify = uses_local_features(embedder, n_verify)
     vectors = query_vectors(embedder, photos, cfg, state.projection)
     search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
     with ThreadPoolExecutor(1) as pool:
