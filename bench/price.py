@@ -5,7 +5,7 @@
 --world is a folder made by world.generate (answers.json, queries/); it is generated (60 albums)
 when missing. The warehouse for it lives in DIR/bench-home and is reused between runs.
 --rerank N re-ranks the best N listings by geometric verification (default: the fitted config's, 20; 0: off);
-the cold start always uses the CLI's default.
+the cold start uses the fitted config's, for each engine (numpy and TensorFlow).
 Prints figures only; nothing is asserted.
 """
 from __future__ import annotations
@@ -219,7 +219,6 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
                 "WHERE listing_id LIKE 'SYN%'")
     con.close()
     photos = [world / a["photo"] for a in load_answers(world)]
-    one = photos[0]
     times = []
     for i in range(15):
         t = time.perf_counter()
@@ -244,19 +243,25 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
     print(f"connection held open:      p50 {np.percentile(held, 50):.0f} ms  p90 {np.percentile(held, 90):.0f} ms")
     print(f"batch of {len(batch)} photos in one call: {rate:.1f} photos/s")
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    return one
+    return photos
 
 
-def cold_start(settings, photo):
-    env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    cli = [sys.executable, "-m", "soldsight", "price", str(photo)]
-    walls = []
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run(cli, env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, check=False)
-        walls.append(time.perf_counter() - t)
-    print(f"\n== cold start: soldsight price one.jpg in a new process ==\nwall {min(walls):.2f} s best, {np.median(walls):.2f} s median of 3"
-          "  (load average {:.2f} {:.2f} {:.2f})".format(*os.getloadavg()))
+def cold_start(settings, photos):
+    """Wall time of `soldsight price` in a new process, per engine: 1 photo (best of 3) and 32 photos (the default
+    SOLDSIGHT_NUMPY_ENGINE_PHOTOS, where the numpy engine should still be ahead of TensorFlow's start-up)."""
+    print("\n== cold start: soldsight price PHOTO... in a new process ==")
+    for n, repeat in ((1, 3), (32, 1)):
+        cli = [sys.executable, "-m", "soldsight", "price", *[str(p) for p in photos[:n]]]
+        for engine, limit in (("numpy engine", "1000"), ("TensorFlow engine", "0")):
+            env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "SOLDSIGHT_NUMPY_ENGINE_PHOTOS": limit}
+            walls = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                subprocess.run(cli, env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, check=False)
+                walls.append(time.perf_counter() - t)
+            print(f"{n:>2} photo(s), {engine + ':':<18} wall {min(walls):.2f} s best of {repeat}"
+                  "  (load average {:.2f} {:.2f} {:.2f})".format(*os.getloadavg()), flush=True)
 
 
 def main(argv=None) -> int:
@@ -281,8 +286,8 @@ def main(argv=None) -> int:
     settings = fitted_home(world, embedder, args.refit)
     if not args.skip_accuracy:
         accuracy(settings, world, embedder, args.rerank)
-    one = latency(settings, world, embedder, args.latency_index, args.rerank)
-    cold_start(settings, one)
+    photos = latency(settings, world, embedder, args.latency_index, args.rerank)
+    cold_start(settings, photos)
     return 0
 
 

@@ -192,3 +192,26 @@ def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedde
     got = price_photos(strict, [photo], embedder=lite0_embedder, store=False)[0]
     assert got["status"] == "no_match" and "no confident match" in got["reason"]
     assert got["suggested_price"] is None and got["match"]["similarity"] < 0.9999
+
+
+def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite0_embedder):
+    """A new process pricing one photo runs the numpy engine (no TensorFlow start-up) and agrees with TensorFlow."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    settings, _ = fitted
+    photo = price_world / answers_file(price_world)[3]["photo"]
+    script = ("import json, sys\nfrom soldsight import cli\nrc = cli.main(['price', sys.argv[1], '--json'])\n"
+              "print(json.dumps({'rc': rc, 'tensorflow': 'tensorflow' in sys.modules}))")
+    env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home)}
+    run = subprocess.run([sys.executable, "-c", script, str(photo)], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], timeout=300, check=False)
+    lines = run.stdout.strip().splitlines()
+    assert json.loads(lines[-1]) == {"rc": 0, "tensorflow": False}, run.stderr[-2000:]
+    cold = json.loads(lines[-2])
+    [warm] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
+    assert cold["status"] == warm["status"] and cold["match"] == warm["match"]
+    assert cold["suggested_price"] == pytest.approx(warm["suggested_price"], rel=1e-3)
+    assert [c["listing_id"] for c in cold["comparables"][:5]] == [c["listing_id"] for c in warm["comparables"][:5]]

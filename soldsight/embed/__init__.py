@@ -24,10 +24,32 @@ def load_embedder(settings, model=None, pooling="avg", **kwargs):
         return _load(settings, model, pooling, **kwargs)
 
 
+def load_query_embedder(settings, photos: int):
+    """The embedder for pricing `photos` photos: TensorFlow's, unless a few photos would wait for its start-up.
+
+    Importing TensorFlow and tracing the network cost 5-9 s here; the numpy engine (soldsight.embed.lite0_numpy)
+    computes the same maps with no start-up but 4-5x slower per photo, so it serves calls of at most
+    settings.numpy_engine_photos photos, in processes that have not built the TensorFlow embedder already.
+    """
+    from soldsight.embed.embedder import built_embedder
+
+    built = built_embedder(settings)
+    if built is not None or settings.model.lower() != "lite0" or photos > settings.numpy_engine_photos:
+        return built or load_embedder(settings)
+    from soldsight.embed.lite0_numpy import NumpyEmbedder
+
+    if "numpy" not in _NUMPY_EMBEDDERS:
+        _NUMPY_EMBEDDERS["numpy"] = NumpyEmbedder()
+    return _NUMPY_EMBEDDERS["numpy"]
+
+
+_NUMPY_EMBEDDERS: dict = {}  # built once per process, like the TensorFlow embedders
+
+
 def embed_pending(settings, embedder=None, **kwargs):
     from soldsight.embed.pending import embed_pending as _embed
 
     return _embed(settings, embedder, **kwargs)
 
 
-__all__ = ["PREPROCESS_VERSION", "ImageRejected", "embed_pending", "load_embedder", "preprocess"]
+__all__ = ["PREPROCESS_VERSION", "ImageRejected", "embed_pending", "load_embedder", "load_query_embedder", "preprocess"]

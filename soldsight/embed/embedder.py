@@ -196,8 +196,7 @@ def load_embedder(settings: Settings, model: str | None = None, pooling: str = "
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-    net_key = (name,) if name == "lite0" else (name, settings.model_weights, settings.models_dir)
-    key = (*net_key, pooling, settings.embed_batch_size, settings.max_image_pixels)
+    net_key, key = _keys(settings, name, pooling)
     if key not in _EMBEDDERS:
         if net_key not in _NETWORKS:
             _NETWORKS[net_key] = _build_network(settings, name, online)
@@ -206,6 +205,16 @@ def load_embedder(settings: Settings, model: str | None = None, pooling: str = "
                                    caffe_preprocessing=network["caffe"], classifier=network["classifier"],
                                    batch_size=settings.embed_batch_size, max_pixels=settings.max_image_pixels)
     return _EMBEDDERS[key]
+
+
+def built_embedder(settings: Settings, model: str | None = None, pooling: str = "avg") -> Embedder | None:
+    """The embedder load_embedder would return if this process has built it already, else None."""
+    return _EMBEDDERS.get(_keys(settings, (model or settings.model).lower(), pooling)[1])
+
+
+def _keys(settings: Settings, name: str, pooling: str) -> tuple[tuple, tuple]:
+    net_key = (name,) if name == "lite0" else (name, settings.model_weights, settings.models_dir)
+    return net_key, (*net_key, pooling, settings.embed_batch_size, settings.max_image_pixels)
 
 
 # What a process has built: networks by backbone and weights, embedders by everything that shapes them.

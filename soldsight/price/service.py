@@ -182,9 +182,9 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
         images = {}
     if images:
         if embedder is None:
-            from soldsight.embed import load_embedder
+            from soldsight.embed import load_query_embedder
 
-            embedder = load_embedder(settings)
+            embedder = load_query_embedder(settings, len(images))
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
         found = _find(settings, con, embedder, state, list(images.values()), k=k, currency=currency, days=days,
                       n_verify=n_verify)
