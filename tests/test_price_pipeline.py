@@ -113,7 +113,7 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_w
     from dataclasses import replace
 
     from soldsight.price.local_store import LocalStore
-    from soldsight.price.local_fit import fit_local_features, indexed_photos
+    from soldsight.price.local_fit import fit_local_features, previous_store
     from soldsight.price.service import load_state
 
     settings, summary = fitted
@@ -133,9 +133,9 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_w
     assert [c["listing_id"] for c in a["comparables"]] == [c["listing_id"] for c in b["comparables"]]
     # A refit reuses every stored row: the nightly refresh pays only for new photos.
     with open_warehouse(settings) as con:
-        paths, previous = indexed_photos(con, settings.home, state.config)
+        previous = previous_store(con, settings.home)
     assert previous is not None and previous.directory == store.directory
-    again = fit_local_features(settings, lite0_embedder, state.config, paths, previous)
+    again = fit_local_features(settings, lite0_embedder, state.config, sorted(indexed), previous)
     assert again["computed"] == 0 and again["reused"] == len(indexed)
 
 
@@ -215,3 +215,36 @@ def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite
     assert cold["status"] == warm["status"] and cold["match"] == warm["match"]
     assert cold["suggested_price"] == pytest.approx(warm["suggested_price"], rel=1e-3)
     assert [c["listing_id"] for c in cold["comparables"][:5]] == [c["listing_id"] for c in warm["comparables"][:5]]
+
+
+def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, lite0_embedder, tmp_path):
+    """Price commands during a nightly fit: another process can open the warehouse while the fit embeds."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from soldsight.settings import Settings
+    from tests.fixtures.price import load_world_warehouse
+
+    settings = Settings(home=tmp_path / "home")
+    load_world_warehouse(settings, price_world)
+    probe = "import sys\nfrom warehouse.connection import connect\nconnect(sys.argv[1], lock_timeout=0).close()"
+    opened = []
+
+    class Probing:
+        """The session's embedder; on its first CNN batch, another process tries the warehouse without waiting."""
+
+        name, model_id, dim = lite0_embedder.name, lite0_embedder.model_id, lite0_embedder.dim
+
+        def feature_map(self, images):
+            if not opened:
+                run = subprocess.run([sys.executable, "-c", probe, str(settings.warehouse_path)], capture_output=True,
+                                     text=True, cwd=Path(__file__).resolve().parents[1], timeout=120, check=False)
+                opened.append((run.returncode, run.stderr[-300:]))
+            return lite0_embedder.feature_map(images)
+
+    summary = fit_price_model(settings, embedder=Probing(), config=IndexConfig(dim=0, rerank_top=0))
+    assert opened and opened[0][0] == 0, opened
+    assert summary["index"]["rows"] > 0
+    with open_warehouse(settings) as con:
+        assert con.execute("SELECT count(*) FROM price_index").fetchall()[0][0] == summary["index"]["rows"]

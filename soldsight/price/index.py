@@ -82,12 +82,11 @@ def _load(settings, rel_path: str):
         return None
 
 
-def fit_projection(settings, con, embedder, config: IndexConfig) -> tuple[Projection, dict]:
+def fit_projection(settings, sources: list[dict], embedder, config: IndexConfig) -> tuple[Projection, dict]:
     """Learned whitening from (indexed photo, synthetic seller view of it) pairs; identity when dim == 0."""
     if not config.dim:
         return IDENTITY, {"note": "no projection asked"}
     rng = np.random.default_rng(config.seed)
-    sources = index_sources(con)
     seen, photos = set(), []
     for row in sources:
         if row["sha256"] not in seen:
@@ -120,43 +119,52 @@ def rows_per_listing(con, index_id: str) -> int:
     return int(con.execute(sql("price_index_rows_per_listing"), {"index_id": index_id}).fetchall()[0][0] or 1)
 
 
-def build_index(settings, con, embedder, config: IndexConfig, projection: Projection) -> dict:
-    """Replace the rows of config.index_id in price_index with every sold listing photo, projected."""
-    sources = index_sources(con)
+def index_rows(settings, sources: list[dict], embedder, config: IndexConfig, projection: Projection) -> tuple[pa.Table, dict]:
+    """The price_index rows of every sold listing photo in sources, projected (no warehouse needed), and a summary."""
     by_sha: dict[str, list[dict]] = {}
     for row in sources:
         by_sha.setdefault(row["sha256"], []).append(row)
-    con.execute("DELETE FROM price_index WHERE index_id = ?", [config.index_id])
-    indexed, unreadable = 0, []
+    rows: dict[str, list] = {k: [] for k in ("source", "listing_id", "sha256", "rotation", "image_path", "currency", "sold_at", "vector")}
+    vectors, unreadable = [], []
     shas = list(by_sha)
+    r = len(config.index_rotations)
     for s in range(0, len(shas), 128):
-        chunk = shas[s:s + 128]
-        loaded = [(sha, _load(settings, by_sha[sha][0]["path"])) for sha in chunk]
+        loaded = [(sha, _load(settings, by_sha[sha][0]["path"])) for sha in shas[s:s + 128]]
         unreadable += [sha for sha, im in loaded if im is None]
         loaded = [(sha, im) for sha, im in loaded if im is not None]
         if not loaded:
             continue
         batch = np.stack([v for _, im in loaded for v in views(im, "full", config.index_rotations)])
         vecs = projection.apply(features(embedder, batch, config.pooling))
-        rows = {k: [] for k in ("source", "listing_id", "sha256", "rotation", "image_path", "currency", "sold_at", "vector")}
-        r = len(config.index_rotations)
         for n, (sha, _) in enumerate(loaded):
             for listing in by_sha[sha]:
                 for j, rot in enumerate(config.index_rotations):
-                    rows["source"].append(listing["source"])
-                    rows["listing_id"].append(listing["listing_id"])
+                    for key in ("source", "listing_id", "currency", "sold_at"):
+                        rows[key].append(listing[key])
                     rows["sha256"].append(sha)
                     rows["rotation"].append(rot)
                     rows["image_path"].append(listing["path"])
-                    rows["currency"].append(listing["currency"])
-                    rows["sold_at"].append(listing["sold_at"])
-                    rows["vector"].append(vecs[n * r + j].tolist())
-                    indexed += 1
-        table = pa.table({**rows, "vector": pa.array(rows["vector"], pa.list_(pa.float32())),
-                          "sold_at": pa.array(rows["sold_at"], pa.timestamp("us", tz="UTC"))})
+                    vectors.append(vecs[n * r + j])
+    dim = len(vectors[0]) if vectors else 0
+    offsets = pa.array(np.arange(len(vectors) + 1, dtype=np.int32) * dim)
+    flat = pa.array(np.asarray(vectors, np.float32).reshape(-1), pa.float32())
+    table = pa.table({**rows, "vector": pa.ListArray.from_arrays(offsets, flat),
+                      "sold_at": pa.array(rows["sold_at"], pa.timestamp("us", tz="UTC"))})
+    summary = {"index_id": config.index_id, "rows": table.num_rows, "photos": len(shas) - len(unreadable),
+               "unreadable": len(unreadable), "listings": len({(r["source"], r["listing_id"]) for r in sources})}
+    return table, summary
+
+
+def store_index(con, config: IndexConfig, table: pa.Table) -> int:
+    """Replace the rows of config.index_id in price_index with table, in one transaction; returns rows_per_listing."""
+    con.begin()
+    try:
+        con.execute(sql("delete_price_index"), {"index_id": config.index_id})
         con.register("new_index_rows", table)
         con.execute(sql("insert_price_index"), {"index_id": config.index_id})
         con.unregister("new_index_rows")
-    return {"index_id": config.index_id, "rows": indexed, "rows_per_listing": rows_per_listing(con, config.index_id),
-            "photos": len(shas) - len(unreadable),
-            "unreadable": len(unreadable), "listings": len({(r["source"], r["listing_id"]) for r in sources})}
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return rows_per_listing(con, config.index_id)

@@ -1,7 +1,7 @@
 """Fitting the local-feature store that geometric re-ranking reads (soldsight.price.local_store).
 
-Split in two so that the CNN pass over the photos runs without holding the warehouse: indexed_photos
-reads what to store (connection held), fit_local_features computes and writes it (no connection).
+Split in two so that the CNN pass over the photos runs without holding the warehouse: previous_store
+reads which store can be reused (connection held), fit_local_features computes and writes (no connection).
 """
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ def uses_local_features(embedder, rerank_top: int | None) -> bool:
     return bool(rerank_top) and getattr(embedder, "name", None) == "lite0"
 
 
-def indexed_photos(con, home: Path, config: IndexConfig) -> tuple[list[str], LocalStore | None]:
-    """The photos of config's index, and the store of the newest fitted model, whose rows can be reused."""
-    paths = [r[0] for r in con.execute(sql("price_index_photos"), {"index_id": config.index_id}).fetchall()]
+def previous_store(con, home: Path) -> LocalStore | None:
+    """The local-feature store of the newest fitted model, whose rows a refit can reuse."""
     latest = con.execute(sql("price_model_latest"), {"kind": "projection"}).fetchall()
-    previous = LocalStore.open(home, IndexConfig.from_json(latest[0][3]).local_features) if latest else None
-    return paths, previous
+    return LocalStore.open(home, IndexConfig.from_json(latest[0][3]).local_features) if latest else None
 
 
 def fit_local_features(settings, embedder, config: IndexConfig, paths: list[str], previous: LocalStore | None) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -15,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from soldsight.price import backtest as bt
-from soldsight.price.index import IndexConfig, build_index, fit_projection, rows_per_listing
-from soldsight.price.local_fit import fit_local_features, indexed_photos, uses_local_features
+from soldsight.price.index import IndexConfig, fit_projection, index_rows, index_sources, rows_per_listing, store_index
+from soldsight.price.local_fit import fit_local_features, previous_store, uses_local_features
 from soldsight.price.local_store import LocalStore, remove_others
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
@@ -91,17 +92,24 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         embedder = load_embedder(settings)
     config = replace(config or IndexConfig(), embed_model_id=embedder.model_id)
     with open_warehouse(settings) as con:
-        projection, proj_metrics = fit_projection(settings, con, embedder, config)
-        config.projection = projection.digest
-        if projection.matrix is not None:
-            rel = f"models/price-projection-{projection.digest}.npz"
-            projection.save(Path(settings.home) / rel)
-            config.artifact = rel
-        index_summary = build_index(settings, con, embedder, config, projection)
-        local = indexed_photos(con, settings.home, config) if uses_local_features(embedder, config.rerank_top) else None
-    # The CNN pass over new photos runs without holding the warehouse; queries use the previous model meanwhile.
-    local_summary = fit_local_features(settings, embedder, config, *local) if local else None
+        sources = index_sources(con)
+        previous = previous_store(con, settings.home)
+    # The CNN passes (whitening, index vectors, local features) run without holding the warehouse, so
+    # price commands keep answering from the previous model meanwhile; it is held again only to write.
+    projection, proj_metrics = fit_projection(settings, sources, embedder, config)
+    config.projection = projection.digest
+    if projection.matrix is not None:
+        rel = f"models/price-projection-{projection.digest}.npz"
+        projection.save(Path(settings.home) / rel)
+        config.artifact = rel
+    index_table, index_summary = index_rows(settings, sources, embedder, config, projection)
+    local_summary = None
+    if uses_local_features(embedder, config.rerank_top):
+        photos = sorted(set(index_table.column("image_path").to_pylist()))
+        local_summary = fit_local_features(settings, embedder, config, photos, previous)
+    held_from = time.monotonic()
     with open_warehouse(settings) as con:
+        index_summary["rows_per_listing"] = store_index(con, config, index_table)
         _record(con, "projection", asdict(config), {**proj_metrics, **index_summary, "local_features": local_summary},
                 config.artifact)
         con.execute(sql("delete_other_price_indexes"), {"index_id": config.index_id})
@@ -115,7 +123,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         if settings.match_threshold is not None:
             threshold = settings.match_threshold
         cal_id = _record(con, "calibration", {"price_params": asdict(params), "threshold": threshold}, cal_metrics)
-    return {"index": index_summary, "local_features": local_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
+    return {"warehouse_held_s": round(time.monotonic() - held_from, 1), "index": index_summary, "local_features": local_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
             "price_params": asdict(params), "threshold": threshold}
 
 

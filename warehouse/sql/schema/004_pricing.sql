@@ -2,7 +2,7 @@
 
 -- One row per indexed view of a sold listing's photo: the embedding projected (and whitened) into a
 -- short vector, so the comparables scan does less arithmetic. currency and sold_at are copied from
--- listings so the scan filters without a join. Rebuilt by soldsight.price.index.build_index.
+-- listings so the scan filters without a join. Rebuilt by soldsight.price.index.store_index at each fit.
 CREATE TABLE price_index (
     index_id     VARCHAR NOT NULL,      -- embedder model_id + projection version, e.g. 'lite0-gem|pw128-v3'
     source       VARCHAR NOT NULL,      -- listings.source
