@@ -85,3 +85,24 @@ def test_calibration_sets_the_range_to_the_target_coverage():
     got = bt.evaluate(rows, comps, grades=GradeModel(), params=params, threshold=-1.0, min_comparables=3, items=items)
     assert 0.75 <= bt.TARGET_COVERAGE <= 0.90
     assert got["coverage"] == pytest.approx(bt.TARGET_COVERAGE, abs=0.01)
+
+
+def test_state_reads_the_newest_model_of_each_kind(tmp_path):
+    import json
+
+    from soldsight.price.index import IndexConfig
+    from soldsight.price.service import _record, load_state
+    from warehouse.connection import connect
+
+    con = connect(tmp_path / "w.duckdb")
+    assert load_state(con) is None  # nothing fitted yet
+    for version in (1, 2):
+        _record(con, "projection", json.loads(IndexConfig(embed_model_id=f"m{version}").to_json()))
+        _record(con, "grades", {"media": {"VG": -0.1 * version}, "sleeve": {}, "residual_sd": 0.3})
+        _record(con, "calibration", {"price_params": {}, "threshold": 0.1 * version})
+    _record(con, "projection", json.loads(IndexConfig(embed_model_id="m3").to_json()))
+    state = load_state(con)
+    assert state.config.embed_model_id == "m3"
+    assert state.grades.media == {"VG": -0.2} and state.threshold == pytest.approx(0.2)
+    assert state.model_ids == {"projection": "projection-v3", "grades": "grades-v2", "calibration": "calibration-v2"}
+    con.close()

@@ -10,7 +10,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,30 +41,26 @@ class State:
     rows_per_listing: int = 1
 
 
-def _latest(con, kind: str):
-    rows = con.execute(sql("price_model_latest"), {"kind": kind}).fetchall()
-    return rows[0] if rows else None
-
-
 def _record(con, kind: str, params: dict, metrics: dict | None = None, artifact: str | None = None) -> str:
     return con.execute(sql("record_price_model"), {"kind": kind, "params": json.dumps(params),
                                                     "metrics": json.dumps(metrics or {}), "artifact": artifact}).fetchall()[0][0]
 
 
 def load_state(con, home: Path | None = None) -> State | None:
-    proj_row = _latest(con, "projection")
+    latest = {row[1]: row for row in con.execute(sql("price_models_latest")).fetchall()}
+    proj_row = latest.get("projection")
     if proj_row is None:
         return None
     config = IndexConfig.from_json(proj_row[3])
     projection = IDENTITY
     if config.artifact:
-        projection = Projection.load(Path(home or ".") / config.artifact) if home else IDENTITY
-    grades_row = _latest(con, "grades")
+        projection = _projection(Path(home) / config.artifact) if home else IDENTITY
+    grades_row = latest.get("grades")
     grades = GradeModel()
     if grades_row is not None:
         g = json.loads(grades_row[3])
         grades = GradeModel(grades_row[0], g["media"], g["sleeve"], g["residual_sd"])
-    cal_row = _latest(con, "calibration")
+    cal_row = latest.get("calibration")
     params, threshold = PriceParams(), 0.0
     if cal_row is not None:
         c = json.loads(cal_row[3])
@@ -73,6 +69,12 @@ def load_state(con, home: Path | None = None) -> State | None:
     # Counted when the index was built (a scan of the index on every query cost ~10 ms).
     per_listing = json.loads(proj_row[4] or "{}").get("rows_per_listing") or rows_per_listing(con, config.index_id)
     return State(config, projection, grades, params, threshold, ids, per_listing)
+
+
+@lru_cache(maxsize=4)
+def _projection(path: Path) -> Projection:
+    """Loaded once per process: the file is named by its digest, so its content never changes."""
+    return Projection.load(path)
 
 
 def fit_grades(con) -> tuple[GradeModel, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageStat
 
 from soldsight.embed.preprocess import ImageRejected, open_image, to_rgb
 
@@ -50,7 +50,7 @@ def view(im: Image.Image, scale: float, cx: float, cy: float, mode: str = "crop"
     w, h = im.size
     if mode == "pad":
         side = max(w, h)
-        canvas = Image.new("RGB", (side, side), tuple(int(c) for c in np.asarray(im).reshape(-1, 3).mean(0)))
+        canvas = Image.new("RGB", (side, side), tuple(int(c) for c in ImageStat.Stat(im).mean))
         canvas.paste(im, ((side - w) // 2, (side - h) // 2))
         return np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.uint8)
     side = min(w, h) * scale
