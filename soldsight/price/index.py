@@ -127,7 +127,7 @@ def index_rows(settings, sources: list[dict], embedder, config: IndexConfig, pro
     rows: dict[str, list] = {k: [] for k in ("source", "listing_id", "sha256", "rotation", "image_path", "currency", "sold_at", "vector")}
     vectors, unreadable = [], []
     shas = list(by_sha)
-    r = len(config.index_rotations)
+    n_rot = len(config.index_rotations)
     for s in range(0, len(shas), 128):
         loaded = [(sha, _load(settings, by_sha[sha][0]["path"])) for sha in shas[s:s + 128]]
         unreadable += [sha for sha, im in loaded if im is None]
@@ -144,7 +144,7 @@ def index_rows(settings, sources: list[dict], embedder, config: IndexConfig, pro
                     rows["sha256"].append(sha)
                     rows["rotation"].append(rot)
                     rows["image_path"].append(listing["path"])
-                    vectors.append(vecs[n * r + j])
+                    vectors.append(vecs[n * n_rot + j])
     dim = len(vectors[0]) if vectors else 0
     offsets = pa.array(np.arange(len(vectors) + 1, dtype=np.int32) * dim)
     flat = pa.array(np.asarray(vectors, np.float32).reshape(-1), pa.float32())
