@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -94,13 +95,16 @@ def embed(settings: Settings, progress: Progress | None = None) -> dict:
                         note=f"{r.model_id}: {r.rate:.0f} photos/s", model_id=r.model_id)
 
 
-def refit(settings: Settings, data: dict) -> dict:
-    """Fit the price model on the warehouse as it is (data: warehouse_fingerprint, for the note)."""
+def refit(settings: Settings, data: dict, writing=nullcontext) -> dict:
+    """Fit the price model on the warehouse as it is (data: warehouse_fingerprint, for the note).
+
+    writing: entered around each hold of the warehouse (see fit_price_model), not around the whole fit.
+    """
     if not data["vectors"]:
         return stage_report("refit", note="nothing to fit: no embedded photos yet", derived=True)
     from soldsight.price.service import fit_price_model
 
-    fit = fit_price_model(settings)
+    fit = fit_price_model(settings, writing=writing)
     return stage_report("refit", note=f"fitted on data {data['digest']}: match threshold {fit['threshold']:.3f}",
                         derived=True, fit={k: fit[k] for k in ("grades", "calibration", "threshold")},
                         index=fit.get("index") or {})

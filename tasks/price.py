@@ -46,8 +46,9 @@ def fingerprint(home: str) -> dict:
 
 @task(name="refit", task_run_name="refit-price-model", **CACHED, **RETRY)
 def refit_model(home: str, data: dict) -> dict:
-    with warehouse_write():  # the fit holds the warehouse while it rebuilds the index
-        return steps.refit(settings_for(home), data)
+    # The writer slot is held only while the fit holds the warehouse (reading the photo list, writing the
+    # model), not while it runs the network for minutes: a price run gets in between.
+    return steps.refit(settings_for(home), data, writing=warehouse_write)
 
 
 @task(name="backtest", task_run_name="backtest", **CACHED, **RETRY)

@@ -220,6 +220,7 @@ def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite
 def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, lite0_embedder, tmp_path):
     """Price commands during a nightly fit: another process can open the warehouse while the fit embeds."""
     import subprocess
+    from contextlib import contextmanager
     import sys
     from pathlib import Path
 
@@ -229,7 +230,13 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
     settings = Settings(home=tmp_path / "home")
     load_world_warehouse(settings, price_world)
     probe = "import sys\nfrom warehouse.connection import connect\nconnect(sys.argv[1], lock_timeout=0).close()"
-    opened = []
+    opened, holds, during_network = [], [], []
+
+    @contextmanager
+    def writing():  # stands for the Prefect task's writer slot: it must not be held while the network runs
+        holds.append("held")
+        yield
+        holds.append("released")
 
     class Probing:
         """The session's embedder; on its first CNN batch, another process tries the warehouse without waiting."""
@@ -237,14 +244,17 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
         name, model_id, dim = lite0_embedder.name, lite0_embedder.model_id, lite0_embedder.dim
 
         def feature_map(self, images):
+            during_network.append(holds[-1:])
             if not opened:
                 run = subprocess.run([sys.executable, "-c", probe, str(settings.warehouse_path)], capture_output=True,
                                      text=True, cwd=Path(__file__).resolve().parents[1], timeout=120, check=False)
                 opened.append((run.returncode, run.stderr[-300:]))
             return lite0_embedder.feature_map(images)
 
-    summary = fit_price_model(settings, embedder=Probing(), config=IndexConfig(dim=0, rerank_top=0))
+    summary = fit_price_model(settings, embedder=Probing(), config=IndexConfig(dim=0, rerank_top=0), writing=writing)
     assert opened and opened[0][0] == 0, opened
+    assert holds == ["held", "released"] * 2   # read the photo list, then write the model
+    assert during_network and all(h == ["released"] for h in during_network)
     assert summary["index"]["rows"] > 0
     with open_warehouse(settings) as con:
         assert con.execute("SELECT count(*) FROM price_index").fetchall()[0][0] == summary["index"]["rows"]

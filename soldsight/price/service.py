@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -84,8 +85,12 @@ def fit_grades(con) -> tuple[GradeModel, str]:
     return model, model.model_id
 
 
-def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = None) -> dict:
-    """Fit the whitening, rebuild the index, fit grade effects, calibrate on leave-one-out. Returns a summary."""
+def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = None, writing=nullcontext) -> dict:
+    """Fit the whitening, rebuild the index, fit grade effects, calibrate on leave-one-out. Returns a summary.
+
+    writing: a context manager factory entered around each time the warehouse is held (the Prefect task
+    passes its warehouse-writer slot), so an orchestrator's other writers queue only for those holds.
+    """
     from warehouse.connection import open_warehouse
 
     if embedder is None:
@@ -93,7 +98,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
 
         embedder = load_embedder(settings)
     config = replace(config or IndexConfig(), embed_model_id=embedder.model_id)
-    with open_warehouse(settings) as con:
+    with writing(), open_warehouse(settings) as con:
         sources = index_sources(con)
         previous = previous_store(con, settings.home)
     # The CNN passes (whitening, index vectors, local features) run without holding the warehouse, so
@@ -110,7 +115,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         photos = sorted(set(index_table.column("image_path").to_pylist()))
         local_summary = fit_local_features(settings, embedder, config, photos, previous)
     held_from = time.monotonic()
-    with open_warehouse(settings) as con:
+    with writing(), open_warehouse(settings) as con:
         index_summary["rows_per_listing"] = store_index(con, config, index_table)
         _record(con, "projection", asdict(config), {**proj_metrics, **index_summary, "local_features": local_summary},
                 config.artifact)
