@@ -9,6 +9,7 @@ Public interface (TensorFlow loads only when a model is built):
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 # TensorFlow's C++ start-up chatter would drown the CLI's output; real errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -36,14 +37,15 @@ def load_query_embedder(settings, photos: int):
     built = built_embedder(settings)
     if built is not None or settings.model.lower() != "lite0" or photos > settings.numpy_engine_photos:
         return built or load_embedder(settings)
+    return _numpy_embedder()
+
+
+@lru_cache(maxsize=1)
+def _numpy_embedder():
+    """Built once per process, like the TensorFlow embedders."""
     from soldsight.embed.lite0_numpy import NumpyEmbedder
 
-    if "numpy" not in _NUMPY_EMBEDDERS:
-        _NUMPY_EMBEDDERS["numpy"] = NumpyEmbedder()
-    return _NUMPY_EMBEDDERS["numpy"]
-
-
-_NUMPY_EMBEDDERS: dict = {}  # built once per process, like the TensorFlow embedders
+    return NumpyEmbedder()
 
 
 def embed_pending(settings, embedder=None, **kwargs):

@@ -20,8 +20,8 @@ def uses_local_features(embedder, rerank_top: int | None) -> bool:
 
 def previous_store(con, home: Path) -> LocalStore | None:
     """The local-feature store of the newest fitted model, whose rows a refit can reuse."""
-    latest = con.execute(sql("price_model_latest"), {"kind": "projection"}).fetchall()
-    return LocalStore.open(home, IndexConfig.from_json(latest[0][3]).local_features) if latest else None
+    latest = {row[1]: row for row in con.execute(sql("price_models_latest")).fetchall()}.get("projection")
+    return LocalStore.open(home, IndexConfig.from_json(latest[3]).local_features) if latest else None
 
 
 def fit_local_features(settings, embedder, config: IndexConfig, paths: list[str], previous: LocalStore | None) -> dict:

@@ -119,7 +119,6 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         index_summary["rows_per_listing"] = store_index(con, config, index_table)
         _record(con, "projection", asdict(config), {**proj_metrics, **index_summary, "local_features": local_summary},
                 config.artifact)
-        con.execute(sql("delete_other_price_indexes"), {"index_id": config.index_id})
         if config.local_features:
             remove_others(Path(settings.home) / "models", Path(config.local_features).name)
         grades, grades_id = fit_grades(con)
