@@ -67,3 +67,43 @@ def test_query_embedder_choice(lite0_embedder, tmp_path):
     assert isinstance(load_query_embedder(other, other.numpy_engine_photos), NumpyEmbedder)
     assert load_query_embedder(other, 1) is load_query_embedder(other, 2)  # built once per process
     assert isinstance(load_query_embedder(replace(other, numpy_engine_photos=0), 1), Embedder)
+
+
+@pytest.mark.parametrize("pooling", ["avg", "gem"])
+def test_embed_batch_matches_keras(lite0_embedder, tmp_path, pooling):
+    from soldsight.embed import load_embedder
+    from soldsight.settings import Settings
+
+    keras_side = load_embedder(Settings(home=tmp_path), pooling=pooling)  # shares the session's network
+    numpy_side = NumpyEmbedder(pooling)
+    images = photos(224, 3)
+    want, got = keras_side.embed_batch(images), numpy_side.embed_batch(images)
+    assert got.shape == want.shape == (3, 1280) and got.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1, atol=1e-6)
+    np.testing.assert_allclose(got, want, atol=2e-6)
+    assert numpy_side.model_id == keras_side.model_id
+
+
+def test_cold_vector_command_runs_without_tensorflow(lite0_embedder, tmp_path):
+    """`soldsight vector` in a new process prints the vector indexing would store, without starting TensorFlow."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PIL import Image
+
+    photo = tmp_path / "sleeve.jpg"
+    Image.fromarray(photos(300, 1)[0]).save(photo, quality=90)
+    script = ("import json, sys\nfrom soldsight import cli\nrc = cli.main(['vector', sys.argv[1], '--with-id'])\n"
+              "print(json.dumps({'rc': rc, 'tensorflow': 'tensorflow' in sys.modules}))")
+    env = {**os.environ, "SOLDSIGHT_HOME": str(tmp_path / "home")}
+    run = subprocess.run([sys.executable, "-c", script, str(photo)], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], timeout=300, check=False)
+    lines = run.stdout.strip().splitlines()
+    assert json.loads(lines[-1]) == {"rc": 0, "tensorflow": False}, run.stderr[-2000:]
+    printed = json.loads(lines[-2])
+    assert printed["model_id"] == lite0_embedder.model_id
+    want = lite0_embedder.embed_batch(lite0_embedder.preprocess(photo)[None])[0]
+    np.testing.assert_allclose(printed["vector"], want, atol=2e-6)

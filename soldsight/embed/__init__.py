@@ -25,27 +25,37 @@ def load_embedder(settings, model=None, pooling="avg", **kwargs):
         return _load(settings, model, pooling, **kwargs)
 
 
-def load_query_embedder(settings, photos: int):
-    """The embedder for pricing `photos` photos: TensorFlow's, unless a few photos would wait for its start-up.
+def load_query_embedder(settings, photos: int, model: str | None = None, pooling: str = "avg"):
+    """The embedder for `photos` photos in an interactive command: TensorFlow's, unless a few photos would
+    wait for its start-up.
 
     Importing TensorFlow and tracing the network cost 5-9 s here; the numpy engine (soldsight.embed.lite0_numpy)
     computes the same maps with no start-up but 4-5x slower per photo, so it serves calls of at most
-    settings.numpy_engine_photos photos, in processes that have not built the TensorFlow embedder already.
+    settings.numpy_engine_photos photos of the lite0 model, in processes that have not built the TensorFlow
+    embedder already.
     """
     from soldsight.embed.embedder import built_embedder
 
-    built = built_embedder(settings)
-    if built is not None or settings.model.lower() != "lite0" or photos > settings.numpy_engine_photos:
-        return built or load_embedder(settings)
-    return _numpy_embedder()
+    name = (model or settings.model).lower()
+    built = built_embedder(settings, name, pooling)
+    if built is not None or name != "lite0" or photos > settings.numpy_engine_photos:
+        return built or load_embedder(settings, name, pooling)
+    return _numpy_embedder(pooling, settings.max_image_pixels)
+
+
+@lru_cache(maxsize=4)
+def _numpy_embedder(pooling: str, max_pixels: int):
+    """Built once per process, like the TensorFlow embedders; one network serves both poolings."""
+    from soldsight.embed.lite0_numpy import NumpyEmbedder
+
+    return NumpyEmbedder(pooling, _numpy_network(), max_pixels)
 
 
 @lru_cache(maxsize=1)
-def _numpy_embedder():
-    """Built once per process, like the TensorFlow embedders."""
-    from soldsight.embed.lite0_numpy import NumpyEmbedder
+def _numpy_network():
+    from soldsight.embed.lite0_numpy import NumpyLite0
 
-    return NumpyEmbedder()
+    return NumpyLite0()
 
 
 def embed_pending(settings, embedder=None, **kwargs):
