@@ -87,6 +87,10 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
                              [str(photos[0])]).fetchall()
     assert first == (len(photos), len(photos)) and again == len(photos)
     assert stored[0][1] and json.loads(stored[0][2])["media"] == "VG" and json.loads(stored[0][3])["status"] == stored[0][0]
+    twice = price_photos(settings, [photos[0], photos[0]], media="VG", sleeve="VG+", embedder=lite0_embedder)
+    with open_warehouse(settings) as con:  # one photo twice in one call: one row, as when priced twice in a row
+        assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == len(photos)
+        assert json.loads(con.execute("SELECT output FROM price_suggestions WHERE photo = ?", [str(photos[0])]).fetchall()[0][0]) == twice[1]
 
 
 def test_rerank_setting_and_argument(fitted, price_world, lite0_embedder):

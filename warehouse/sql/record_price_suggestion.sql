@@ -1,6 +1,0 @@
--- Store one answer; the same photo, inputs and models give the same suggestion_id, so re-running replaces it.
-INSERT OR REPLACE INTO price_suggestions
-    (suggestion_id, photo, photo_sha256, embed_model_id, index_id, price_model_id, inputs, status, reason,
-     match_listing_id, match_title, similarity, suggested_price, low, high, currency, n_comparables, output, created_at)
-VALUES ($suggestion_id, $photo, $photo_sha256, $embed_model_id, $index_id, $price_model_id, $inputs::JSON, $status, $reason,
-        $match_listing_id, $match_title, $similarity, $suggested_price, $low, $high, $currency, $n_comparables, $output::JSON, now());
