@@ -194,6 +194,19 @@ def accuracy(settings, world, embedder, rerank=None):
           f"model is {1 - mdape / np.median(base_q):.0%} lower than same-query")
 
 
+def query_engine(settings, name: str, tensorflow_embedder):
+    """The embedder price queries run on: 'litert' is what price_photos picks by default after a fit."""
+    if name == "tensorflow":
+        return tensorflow_embedder
+    from soldsight.embed import load_query_embedder
+    from soldsight.embed.litert_engine import LiteRTEmbedder
+
+    engine = load_query_embedder(settings, 64)
+    if not isinstance(engine, LiteRTEmbedder):
+        raise SystemExit(f"no LiteRT models under {settings.home}: run with --refit")
+    return engine
+
+
 def latency(settings, world, embedder, n_index: int, rerank=None):
     import duckdb
 
@@ -237,7 +250,7 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
     t = time.perf_counter()
     price_photos(settings, batch, embedder=embedder, store=True, rerank=rerank)
     rate = len(batch) / (time.perf_counter() - t)
-    print(f"\n== one photo end to end, warm model, {n_index} indexed vectors, rerank {rerank} ==")
+    print(f"\n== one photo end to end, warm model ({type(embedder).__name__}), {n_index} indexed vectors, rerank {rerank} ==")
     print(f"warehouse opened per call: p50 {np.percentile(times, 50):.0f} ms  p90 {np.percentile(times, 90):.0f} ms"
           "  (open, decode, view, CNN, SQL, model, store)")
     print(f"connection held open:      p50 {np.percentile(held, 50):.0f} ms  p90 {np.percentile(held, 90):.0f} ms")
@@ -250,11 +263,13 @@ def cold_start(settings, photos):
     """Wall time of `soldsight price` in a new process, per engine: 1 photo (best of 3) and 32 photos (the default
     SOLDSIGHT_NUMPY_ENGINE_PHOTOS, where the numpy engine should still be ahead of TensorFlow's start-up)."""
     print("\n== cold start: soldsight price PHOTO... in a new process ==")
+    engines = (("LiteRT (default)", {"SOLDSIGHT_LITERT": "1"}),
+               ("numpy engine", {"SOLDSIGHT_LITERT": "0", "SOLDSIGHT_NUMPY_ENGINE_PHOTOS": "1000"}),
+               ("TensorFlow engine", {"SOLDSIGHT_LITERT": "0", "SOLDSIGHT_NUMPY_ENGINE_PHOTOS": "0"}))
     for n, repeat in ((1, 3), (32, 1)):
         cli = [sys.executable, "-m", "soldsight", "price", *[str(p) for p in photos[:n]]]
-        for engine, limit in (("numpy engine", "1000"), ("TensorFlow engine", "0")):
-            env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "TF_CPP_MIN_LOG_LEVEL": "3",
-                   "SOLDSIGHT_NUMPY_ENGINE_PHOTOS": limit}
+        for engine, choice in engines:
+            env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "TF_CPP_MIN_LOG_LEVEL": "3", **choice}
             walls = []
             for _ in range(repeat):
                 t = time.perf_counter()
@@ -274,6 +289,9 @@ def main(argv=None) -> int:
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--rerank", type=int, help="listings re-ranked by geometric verification (default: the fitted config's)")
     p.add_argument("--refit", action="store_true", help="fit again even if the world's warehouse has a model")
+    p.add_argument("--engines", default="litert,tensorflow",
+                   help="query-time CNN engines to time (accuracy uses the first): litert (the product's default once "
+                        "fitted), tensorflow")
     args = p.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores, {available_gb():.1f} GB available; duckdb threads default")
     if not args.skip_search:
@@ -284,9 +302,11 @@ def main(argv=None) -> int:
     world = ensure_world(args.world)
     embedder = load_embedder(Settings(home=world / "bench-home"))
     settings = fitted_home(world, embedder, args.refit)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not args.skip_accuracy:
-        accuracy(settings, world, embedder, args.rerank)
-    photos = latency(settings, world, embedder, args.latency_index, args.rerank)
+        accuracy(settings, world, query_engine(settings, engines[0], embedder), args.rerank)
+    for name in engines:
+        photos = latency(settings, world, query_engine(settings, name, embedder), args.latency_index, args.rerank)
     cold_start(settings, photos)
     return 0
 

@@ -43,6 +43,10 @@ def test_fit_indexes_listings_and_stores_versioned_models(fitted):
         kinds = dict(con.execute("SELECT kind, max(version) FROM price_models GROUP BY kind").fetchall())
         grades = json.loads(con.execute("SELECT params FROM price_models WHERE kind = 'grades'").fetchall()[0][0])
     assert set(kinds) == {"projection", "grades", "calibration"}
+    from soldsight.embed.litert_engine import models_dir  # what price queries run on (soldsight.embed.litert_engine)
+
+    assert summary["litert_exported"] == ["head.tflite", "block7.tflite"]
+    assert sorted(p.name for p in models_dir(settings.home).iterdir()) == ["block7.tflite", "head.tflite"]
     # The world's media grade moves prices more than the sleeve grade, and G is cheaper than NM.
     assert grades["media"]["G"] < 0 < grades["media"]["NM"]
 
@@ -198,8 +202,9 @@ def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedde
     assert got["suggested_price"] is None and got["match"]["similarity"] < 0.9999
 
 
-def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite0_embedder):
-    """A new process pricing one photo runs the numpy engine (no TensorFlow start-up) and agrees with TensorFlow."""
+@pytest.mark.parametrize("litert", ["1", "0"])  # LiteRT from the fit's export; without it, the numpy engine
+def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite0_embedder, litert):
+    """A new process pricing one photo skips TensorFlow's start-up and agrees with TensorFlow."""
     import os
     import subprocess
     import sys
@@ -208,12 +213,12 @@ def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite
     settings, _ = fitted
     photo = price_world / answers_file(price_world)[3]["photo"]
     script = ("import json, sys\nfrom soldsight import cli\nrc = cli.main(['price', sys.argv[1], '--json'])\n"
-              "print(json.dumps({'rc': rc, 'tensorflow': 'tensorflow' in sys.modules}))")
-    env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home)}
+              "print(json.dumps({'rc': rc, 'tensorflow': 'tensorflow' in sys.modules, 'litert': 'ai_edge_litert' in sys.modules}))")
+    env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "SOLDSIGHT_LITERT": litert}
     run = subprocess.run([sys.executable, "-c", script, str(photo)], env=env, capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parents[1], timeout=300, check=False)
     lines = run.stdout.strip().splitlines()
-    assert json.loads(lines[-1]) == {"rc": 0, "tensorflow": False}, run.stderr[-2000:]
+    assert json.loads(lines[-1]) == {"rc": 0, "tensorflow": False, "litert": litert == "1"}, run.stderr[-2000:]
     cold = json.loads(lines[-2])
     [warm] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
     assert cold["status"] == warm["status"] and cold["match"] == warm["match"]

@@ -26,21 +26,35 @@ def load_embedder(settings, model=None, pooling="avg", **kwargs):
 
 
 def load_query_embedder(settings, photos: int, model: str | None = None, pooling: str = "avg"):
-    """The embedder for `photos` photos in an interactive command: TensorFlow's, unless a few photos would
-    wait for its start-up.
+    """The embedder for `photos` photos in an interactive command or a price run.
 
-    Importing TensorFlow and tracing the network cost 5-9 s here; the numpy engine (soldsight.embed.lite0_numpy)
-    computes the same maps with no start-up but 4-5x slower per photo, so it serves calls of at most
-    settings.numpy_engine_photos photos of the lite0 model, in processes that have not built the TensorFlow
-    embedder already.
+    For lite0, LiteRT (soldsight.embed.litert_engine) when the price fit has exported its models: 2-3x faster
+    than TensorFlow per photo and no start-up. Otherwise TensorFlow's, unless a few photos would wait for
+    its start-up (5-9 s): the numpy engine (soldsight.embed.lite0_numpy) computes the same maps with no
+    start-up but 4-5x slower per photo, so it serves calls of at most settings.numpy_engine_photos photos,
+    in processes that have not built the TensorFlow embedder already.
     """
     from soldsight.embed.embedder import built_embedder
 
     name = (model or settings.model).lower()
+    if name == "lite0" and settings.litert:
+        from soldsight.embed.litert_engine import available, models_dir
+
+        directory = models_dir(settings.home)
+        if available(directory):
+            return _litert_embedder(directory, pooling, settings.max_image_pixels)
     built = built_embedder(settings, name, pooling)
     if built is not None or name != "lite0" or photos > settings.numpy_engine_photos:
         return built or load_embedder(settings, name, pooling)
     return _numpy_embedder(pooling, settings.max_image_pixels)
+
+
+@lru_cache(maxsize=8)
+def _litert_embedder(directory, pooling: str, max_pixels: int):
+    """One per models directory and pooling, kept for the process: its interpreters are built on first use."""
+    from soldsight.embed.litert_engine import LiteRTEmbedder
+
+    return LiteRTEmbedder(directory, pooling, max_pixels)
 
 
 @lru_cache(maxsize=4)

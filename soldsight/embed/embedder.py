@@ -126,6 +126,11 @@ class Embedder:
             self._classify = tf.function(lambda images: tf.nn.softmax(classifier(tf.cast(images, tf.float32), training=False)[1]),
                                          input_signature=spec, autograph=False)
 
+    @property
+    def network(self):
+        """The Keras model behind feature_map (float 0-255 RGB in), e.g. to convert for LiteRT."""
+        return self._model
+
     def preprocess(self, source, **kwargs) -> np.ndarray:
         """The indexing/query policy of soldsight.embed.preprocess, with this embedder's pixel limit."""
         kwargs.setdefault("max_pixels", self.max_pixels)

@@ -12,7 +12,8 @@ import numpy as np
 
 from soldsight.embed import lite0
 from soldsight.embed.legacy_pth import read_state_dict
-from soldsight.embed.preprocess import DEFAULT_MAX_PIXELS, preprocess
+from soldsight.embed.map_embedder import MapEmbedder
+from soldsight.embed.preprocess import DEFAULT_MAX_PIXELS
 
 
 def _folded(state: dict, conv: str, depthwise: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -110,59 +111,15 @@ class NumpyLite0:
         return np.stack([self.one(im, upto_block) for im in images]) if len(images) else np.zeros((0,), np.float32)
 
 
-class NumpyEmbedder:
-    """What pricing and `soldsight vector` use of soldsight.embed.embedder.Embedder, on NumpyLite0:
-    preprocess, embed_batch, feature_map and local_map.
-
-    Same weights, preprocessing and pooling, hence the same model_id: its vectors are searched against an
-    index the TensorFlow engine built.
-    """
-
-    name = "lite0"
-    dim = lite0.HEAD_CHANNELS
+class NumpyEmbedder(MapEmbedder):
+    """The Embedder interface of pricing and `soldsight vector` (soldsight.embed.map_embedder) on NumpyLite0."""
 
     def __init__(self, pooling: str = "avg", net: NumpyLite0 | None = None, max_pixels: int = DEFAULT_MAX_PIXELS):
-        from soldsight.embed.embedder import POOLINGS, make_model_id
-
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-        self.pooling = pooling
-        self.max_pixels = max_pixels
-        self.model_id = make_model_id(self.name, lite0.file_sha256(lite0.weights_path()), pooling)
+        super().__init__(pooling, max_pixels)
         self._net = net or NumpyLite0()
 
-    def preprocess(self, source, **kwargs) -> np.ndarray:
-        """The indexing/query policy of soldsight.embed.preprocess, with this embedder's pixel limit."""
-        kwargs.setdefault("max_pixels", self.max_pixels)
-        return preprocess(source, **kwargs)
+    def _head_maps(self, images: np.ndarray) -> np.ndarray:
+        return self._net.run(images)
 
-    def embed_batch(self, images: np.ndarray) -> np.ndarray:
-        """uint8 [N,224,224,3] -> float32 [N,1280], pooled and L2-normalised as the TensorFlow engine does."""
-        from soldsight.embed.embedder import GEM_P
-
-        fmap = self.feature_map(images)
-        if self.pooling == "gem":
-            pooled = np.mean(np.maximum(fmap, np.float32(1e-6)) ** np.float32(GEM_P), axis=(1, 2)) ** np.float32(1 / GEM_P)
-        else:
-            pooled = fmap.mean(axis=(1, 2))
-        # tf.math.l2_normalize's epsilon (1e-30) bounds the squared norm
-        norm = np.sqrt(np.maximum(np.sum(pooled * pooled, axis=1, keepdims=True), np.float32(1e-30)))
-        return (pooled / norm).astype(np.float32)
-
-    @staticmethod
-    def _check(images, square_any: bool) -> np.ndarray:
-        images = np.asarray(images)
-        size_ok = images.ndim == 4 and images.shape[1] == images.shape[2] and images.shape[3] == 3
-        if images.dtype != np.uint8 or not size_ok or (not square_any and images.shape[1] != lite0.INPUT_SIZE):
-            raise ValueError(f"expected uint8 [N,{'S,S' if square_any else '224,224'},3], got {images.dtype} {images.shape}")
-        return images
-
-    def feature_map(self, images: np.ndarray) -> np.ndarray:
-        """uint8 [N,224,224,3] -> float32 [N,7,7,1280], the head activations before pooling."""
-        images = self._check(images, False)
-        return self._net.run(images) if len(images) else np.zeros((0, 7, 7, self.dim), np.float32)
-
-    def local_map(self, images: np.ndarray, block: int = 10) -> np.ndarray:
-        """uint8 [N,S,S,3] -> float32 [N,h,w,c], the output of MBConv block `block`."""
-        images = self._check(images, True)
+    def _block_maps(self, images: np.ndarray, block: int) -> np.ndarray:
         return self._net.run(images, block)

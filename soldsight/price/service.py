@@ -79,6 +79,17 @@ def _projection(path: Path) -> Projection:
     return Projection.load(path)
 
 
+def _export_query_engine(settings, embedder, config: IndexConfig) -> list[str]:
+    """The LiteRT models that price queries run (soldsight.embed.litert_engine), from this TensorFlow network."""
+    from soldsight.embed.embedder import Embedder
+    from soldsight.embed.litert_engine import export, models_dir
+
+    if not isinstance(embedder, Embedder) or embedder.name != "lite0":
+        return []  # only TensorFlow's Lite0 network is converted
+
+    return export(embedder, models_dir(settings.home), (config.rerank_block,))
+
+
 def fit_grades(con) -> tuple[GradeModel, str]:
     rows = con.execute(sql("grade_fit_rows")).fetchall()
     model, metrics = fit_grade_effects([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
@@ -111,6 +122,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         projection.save(Path(settings.home) / rel)
         config.artifact = rel
     index_table, index_summary = index_rows(settings, sources, embedder, config, projection)
+    exported = _export_query_engine(settings, embedder, config)
     local_summary = None
     if uses_local_features(embedder, config.rerank_top):
         photos = sorted(set(index_table.column("image_path").to_pylist()))
@@ -130,7 +142,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         if settings.match_threshold is not None:
             threshold = settings.match_threshold
         cal_id = _record(con, "calibration", {"price_params": asdict(params), "threshold": threshold}, cal_metrics)
-    return {"warehouse_held_s": round(time.monotonic() - held_from, 1), "index": index_summary, "local_features": local_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
+    return {"warehouse_held_s": round(time.monotonic() - held_from, 1), "litert_exported": exported, "index": index_summary, "local_features": local_summary, "projection": proj_metrics, "grades": grades_id, "calibration": cal_id,
             "price_params": asdict(params), "threshold": threshold}
 
 

@@ -1,0 +1,132 @@
+"""Lite0 on LiteRT (TensorFlow Lite's runtime, with XNNPACK): the engine for query-time maps.
+
+Why: pricing a photo runs Lite0 twice, the 224 px head for the global search and block 7 at 448 px for
+re-ranking. On this 2-core machine TensorFlow took 22 and 32-46 ms a photo for them, LiteRT 7 and 14-16 ms,
+and `import ai_edge_litert` costs 0.12 s against TensorFlow's 5-9 s start-up (docs/embed.md).
+
+TensorFlow converts the Keras network to .tflite files (export); the price fit does it once per weights
+file, into SOLDSIGHT_HOME/models/litert/lite0-w<weights sha256[:12]>-f<FORMAT>/:
+  head.tflite        uint8 [1,224,224,3] -> [1,7,7,1280], the head activations before pooling
+  block<B>.tflite    uint8 [1,S,S,3], any square S -> the output of MBConv block B
+The runtime itself never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from soldsight.embed import lite0
+from soldsight.embed.map_embedder import MapEmbedder
+from soldsight.embed.preprocess import DEFAULT_MAX_PIXELS
+
+FORMAT = 1  # part of the directory name: bump it when the exported functions change
+HEAD = "head.tflite"
+THREADS = 2  # XNNPACK threads per call: the machines this runs on have 2 cores
+
+
+def models_dir(home: Path) -> Path:
+    return Path(home) / "models" / "litert" / f"lite0-w{lite0.file_sha256(lite0.weights_path())[:12]}-f{FORMAT}"
+
+
+def block_file(block: int) -> str:
+    return f"block{block}.tflite"
+
+
+def export(embedder, directory: Path, blocks=()) -> list[str]:
+    """Convert a TensorFlow Lite0 embedder's head and the given blocks; returns the files written.
+
+    Files already there are kept (their name fixes what they compute). Each is written to a temporary
+    name and renamed, so a reader never sees half a file.
+    """
+    import tensorflow as tf
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model = embedder.network
+
+    def head(x):
+        return model(tf.cast(x, tf.float32), training=False)
+
+    wanted = {HEAD: (head, [1, lite0.INPUT_SIZE, lite0.INPUT_SIZE, 3])}
+    for block in blocks:
+        trunk = lite0.trunk(model, (block,))
+        wanted[block_file(block)] = (lambda x, trunk=trunk: trunk(tf.cast(x, tf.float32), training=False), [1, None, None, 3])
+    written = []
+    for name, (fn, shape) in wanted.items():
+        path = directory / name
+        if path.exists():
+            continue
+        traced = tf.function(fn, input_signature=[tf.TensorSpec(shape, tf.uint8)], autograph=False)
+        data = tf.lite.TFLiteConverter.from_concrete_functions([traced.get_concrete_function()], traced).convert()
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        written.append(name)
+    return written
+
+
+def available(directory: Path) -> bool:
+    return (Path(directory) / HEAD).is_file()
+
+
+@contextmanager
+def _quiet_native_stderr():
+    """LiteRT announces its XNNPACK delegate on stderr from C++, where no log level reaches; commands
+    that print JSON or tables should not carry it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class LiteRTEmbedder(MapEmbedder):
+    """The Embedder interface of pricing and `soldsight vector` (soldsight.embed.map_embedder) on LiteRT."""
+
+    def __init__(self, directory: Path, pooling: str = "avg", max_pixels: int = DEFAULT_MAX_PIXELS):
+        super().__init__(pooling, max_pixels)
+        self.directory = Path(directory)
+        self._interpreters: dict = {}
+        self._lock = threading.Lock()  # an interpreter holds one input and one output: one call at a time
+
+    def _interpreter(self, name: str, side: int):
+        key = (name, side)
+        if key not in self._interpreters:
+            from ai_edge_litert.interpreter import Interpreter
+
+            path = self.directory / name
+            if not path.is_file():
+                raise FileNotFoundError(f"no LiteRT model {path}: run `soldsight price --fit` to export it")
+            with _quiet_native_stderr():
+                it = Interpreter(model_path=str(path), num_threads=THREADS)
+                inp = it.get_input_details()[0]["index"]
+                if name != HEAD:
+                    it.resize_tensor_input(inp, [1, side, side, 3])
+                it.allocate_tensors()
+            self._interpreters[key] = (it, inp, it.get_output_details()[0]["index"])
+        return self._interpreters[key]
+
+    def _run(self, name: str, images: np.ndarray) -> np.ndarray:
+        out = []
+        with self._lock:
+            for image in images:
+                it, inp, outp = self._interpreter(name, image.shape[0])
+                it.set_tensor(inp, np.ascontiguousarray(image[None]))
+                it.invoke()
+                out.append(it.get_tensor(outp)[0].copy())
+        return np.stack(out).astype(np.float32, copy=False) if out else np.zeros((0,), np.float32)
+
+    def _head_maps(self, images: np.ndarray) -> np.ndarray:
+        return self._run(HEAD, images)
+
+    def _block_maps(self, images: np.ndarray, block: int) -> np.ndarray:
+        return self._run(block_file(block), images)
