@@ -89,3 +89,19 @@ def test_runtime_imports_no_tensorflow_and_prints_nothing(litert_dir):
                          cwd=Path(__file__).resolve().parents[1], check=False)
     assert json.loads(run.stdout) == {"shape": [1, 28, 28, 80], "tensorflow": False}, run.stderr[-2000:]
     assert run.stderr == ""
+
+
+def test_price_fit_runs_on_litert_once_exported(lite0_embedder, tmp_path):
+    from soldsight.price.index import IndexConfig
+    from soldsight.price.service import _fit_network
+    from soldsight.settings import Settings
+
+    settings, config = Settings(home=tmp_path), IndexConfig()
+    network, written = _fit_network(settings, lite0_embedder, config)  # converts, then runs on the conversion
+    assert isinstance(network, LiteRTEmbedder) and written == [HEAD, block_file(config.rerank_block)]
+    assert network.model_id == lite0_embedder.model_id
+    network, written = _fit_network(settings, None, config)  # a refit: no TensorFlow needed
+    assert isinstance(network, LiteRTEmbedder) and written == []
+    assert _fit_network(replace(settings, litert=False), lite0_embedder, config) == (lite0_embedder, [])
+    stand_in = type("StandIn", (), {"name": "lite0", "model_id": "x", "dim": 1280})()  # e.g. a test's probe
+    assert _fit_network(settings, stand_in, config) == (stand_in, [])

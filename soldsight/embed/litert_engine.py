@@ -70,8 +70,9 @@ def export(embedder, directory: Path, blocks=()) -> list[str]:
     return written
 
 
-def available(directory: Path) -> bool:
-    return (Path(directory) / HEAD).is_file()
+def available(directory: Path, blocks=()) -> bool:
+    """Whether the head, and each of the given blocks, has been exported into directory."""
+    return all((Path(directory) / name).is_file() for name in (HEAD, *map(block_file, blocks)))
 
 
 @contextmanager

@@ -79,15 +79,27 @@ def _projection(path: Path) -> Projection:
     return Projection.load(path)
 
 
-def _export_query_engine(settings, embedder, config: IndexConfig) -> list[str]:
-    """The LiteRT models that price queries run (soldsight.embed.litert_engine), from this TensorFlow network."""
+def _fit_network(settings, embedder, config: IndexConfig) -> tuple:
+    """The network the fit's CNN passes run on, and the LiteRT files exported for price queries.
+
+    A TensorFlow Lite0 network is converted for LiteRT (soldsight.embed.litert_engine) once per weights
+    file; the passes then run on LiteRT too: the same maps, 2-3x faster. With no embedder given and the
+    files already there, TensorFlow is not even loaded.
+    """
+    from soldsight.embed import load_embedder, load_query_embedder
     from soldsight.embed.embedder import Embedder
-    from soldsight.embed.litert_engine import export, models_dir
+    from soldsight.embed.litert_engine import available, export, models_dir
 
+    directory = models_dir(settings.home)
+    use_litert = settings.litert and settings.model.lower() == "lite0"
+    if embedder is None:
+        if use_litert and available(directory, (config.rerank_block,)):
+            return load_query_embedder(settings, 0), []
+        embedder = load_embedder(settings)
     if not isinstance(embedder, Embedder) or embedder.name != "lite0":
-        return []  # only TensorFlow's Lite0 network is converted
-
-    return export(embedder, models_dir(settings.home), (config.rerank_block,))
+        return embedder, []  # only TensorFlow's Lite0 network is converted
+    exported = export(embedder, directory, (config.rerank_block,))
+    return (load_query_embedder(settings, 0) if use_litert else embedder), exported
 
 
 def fit_grades(con) -> tuple[GradeModel, str]:
@@ -105,11 +117,9 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
     """
     from warehouse.connection import open_warehouse
 
-    if embedder is None:
-        from soldsight.embed import load_embedder
-
-        embedder = load_embedder(settings)
-    config = replace(config or IndexConfig(), embed_model_id=embedder.model_id)
+    config = config or IndexConfig()
+    embedder, exported = _fit_network(settings, embedder, config)
+    config = replace(config, embed_model_id=embedder.model_id)
     with writing(), open_warehouse(settings) as con:
         sources = index_sources(con)
         previous = previous_store(con, settings.home)
@@ -122,7 +132,6 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         projection.save(Path(settings.home) / rel)
         config.artifact = rel
     index_table, index_summary = index_rows(settings, sources, embedder, config, projection)
-    exported = _export_query_engine(settings, embedder, config)
     local_summary = None
     if uses_local_features(embedder, config.rerank_top):
         photos = sorted(set(index_table.column("image_path").to_pylist()))
