@@ -1,11 +1,12 @@
 """Pricing benchmarks: similarity search in DuckDB vs numpy, one-photo latency, batch rate, cold start, accuracy.
 
     .venv/bin/python bench/price.py [--world DIR] [--sizes 10000,100000,1000000] [--skip-accuracy] [--rerank N]
+        [--latency-index 10000,100000,1000000] [--engines litert,tensorflow] [--refit] [--skip-search]
 
 --world is a folder made by world.generate (answers.json, queries/); it is generated (60 albums)
 when missing. The warehouse for it lives in DIR/bench-home and is reused between runs.
 --rerank N re-ranks the best N listings by geometric verification (default: the fitted config's, 20; 0: off);
-the cold start uses the fitted config's, for each engine (numpy and TensorFlow).
+the cold start uses the fitted config's, for each engine (LiteRT, numpy and TensorFlow).
 Prints figures only; nothing is asserted.
 """
 from __future__ import annotations
@@ -207,30 +208,36 @@ def query_engine(settings, name: str, tensorflow_embedder):
     return engine
 
 
-def latency(settings, world, embedder, n_index: int, rerank=None):
+def synthetic_index(settings, n_index: int) -> None:
+    """Make price_index hold n_index rows: the world's own, plus synthetic listings (ids SYN...) near album centres."""
     import duckdb
 
-    from soldsight.price.service import load_state, price_photos
-    from world.generate import load_answers
+    from soldsight.price.service import load_state
 
     con = duckdb.connect(str(settings.warehouse_path))
     state = load_state(con, settings.home)
-    dim = state.projection.dim
+    con.execute("DELETE FROM price_index WHERE listing_id LIKE 'SYN%'")
+    con.execute("DELETE FROM listings WHERE listing_id LIKE 'SYN%'")
     have = con.execute("SELECT count(*) FROM price_index WHERE index_id = ?", [state.config.index_id]).fetchall()[0][0]
     extra = n_index - have
     if extra > 0:
-        # A refit drops the synthetic index rows an earlier run added, but not their listings.
-        con.execute("DELETE FROM listings WHERE listing_id LIKE 'SYN%'")
         listings, album = syn.listings_table(extra, max(10, extra // 5), seed=9, now=NOW)
-        X, _ = syn.clustered_vectors(album, max(10, extra // 5), dim)
+        X, _ = syn.clustered_vectors(album, max(10, extra // 5), state.projection.dim)
         listings = listings.set_column(1, "listing_id", pa.array([f"SYN{i:08d}" for i in range(extra)]))
         syn.load(con, listings, X, state.config.index_id)
     # Synthetic listings borrow the photos of real ones, so that re-ranking verifies real candidates
-    # (with features in the local store), as it would in an index of 100k real photos.
+    # (with features in the local store), as it would in an index of real photos.
     con.execute("UPDATE price_index SET image_path = real.paths[(1 + hash(listing_id) % len(real.paths))::BIGINT] "
                 "FROM (SELECT list(DISTINCT image_path) AS paths FROM price_index WHERE listing_id NOT LIKE 'SYN%') AS real "
                 "WHERE listing_id LIKE 'SYN%'")
+    con.execute("CHECKPOINT")
     con.close()
+
+
+def latency(settings, world, embedder, n_index: int, rerank=None):
+    from soldsight.price.service import price_photos
+    from world.generate import load_answers
+
     photos = [world / a["photo"] for a in load_answers(world)]
     times = []
     for i in range(15):
@@ -284,7 +291,8 @@ def main(argv=None) -> int:
     p.add_argument("--world", type=Path)
     p.add_argument("--sizes", default="10000,100000,1000000")
     p.add_argument("--dim", type=int, default=128)
-    p.add_argument("--latency-index", type=int, default=100_000)
+    p.add_argument("--latency-index", default="10000,100000,1000000",
+                   help="index sizes (rows) at which one-photo latency and the batch rate are measured")
     p.add_argument("--skip-search", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--rerank", type=int, help="listings re-ranked by geometric verification (default: the fitted config's)")
@@ -305,8 +313,12 @@ def main(argv=None) -> int:
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not args.skip_accuracy:
         accuracy(settings, world, query_engine(settings, engines[0], embedder), args.rerank)
-    for name in engines:
-        photos = latency(settings, world, query_engine(settings, name, embedder), args.latency_index, args.rerank)
+    sizes = sorted(int(n) for n in args.latency_index.split(","))
+    for n_index in sizes:
+        synthetic_index(settings, n_index)
+        for name in engines:
+            photos = latency(settings, world, query_engine(settings, name, embedder), n_index, args.rerank)
+    synthetic_index(settings, 100_000 if 100_000 in sizes else sizes[-1])
     cold_start(settings, photos)
     return 0
 
