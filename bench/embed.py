@@ -1,6 +1,6 @@
 """Embedding throughput: model-only, end-to-end (decode, resize, infer, write), their ratio, peak memory.
 
-    .venv/bin/python bench/embed.py [--photos 512] [--sizes 500,1600] [--model lite0] [--workers 1,2]
+    .venv/bin/python bench/embed.py [--photos 512] [--sizes 500,1600] [--model lite0] [--workers 1,2] [--engine litert]
 
 Photos are rendered album sleeves (world.generate) shot as phone-like JPEGs (jitter, rotation,
 light), registered in a temporary warehouse as downloaded; nothing is written outside a temp dir.
@@ -103,6 +103,8 @@ def main() -> int:
     parser.add_argument("--model", default="lite0")
     parser.add_argument("--workers", default="1,2", help="decoding threads to try in the end-to-end runs")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--engine", choices=["litert", "tensorflow"], default="litert",
+                        help="litert: what `soldsight embed` runs for lite0 (converted from TensorFlow's network first)")
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     workers = [int(x) for x in args.workers.split(",")]
@@ -110,12 +112,14 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f} (shared with other helpers)")
     with tempfile.TemporaryDirectory(prefix="soldsight-bench-") as tmp:
         settings = Settings.from_env(home=Path(tmp) / "model-only")
-        from soldsight.embed import load_embedder, preprocess
+        from soldsight.embed import load_batch_embedder, load_embedder, preprocess
 
         t = time.perf_counter()
         embedder = load_embedder(settings, args.model)
-        print(f"model: {embedder.model_id}, dim {embedder.dim}, built and traced in {time.perf_counter() - t:.1f}s "
-              f"(TensorFlow import included)")
+        if args.engine == "litert":
+            embedder, _ = load_batch_embedder(settings, args.model, embedder=embedder)
+        print(f"model: {embedder.model_id} on {type(embedder).__name__}, dim {embedder.dim}, built (and converted) in "
+              f"{time.perf_counter() - t:.1f}s (TensorFlow import included)")
 
         homes, decoded = {}, None
         for side in sizes:

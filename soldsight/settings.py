@@ -44,7 +44,7 @@ class Settings:
     top_k: int = _env(20, "Comparables considered per photo.")
     min_comparables: int = _env(3, "Fewer comparables than this gives 'insufficient'.")
     rerank_top: int | None = _env(None, "Best listings re-checked by geometric verification per photo (default: the fitted 20); 0 is off: faster, about 18 points of top-1 less accurate.")
-    litert: bool = _env(True, "Run the query-time CNN (price, vector) on LiteRT from the models the price fit exports: 2-3x faster than TensorFlow, with no 5-9 s start-up (0: the numpy engine or TensorFlow).")
+    litert: bool = _env(True, "Run Lite0 on LiteRT (price, vector, embed, the price fit), converted from TensorFlow's network once per weights file: 2-3x faster, with no 5-9 s start-up (0: TensorFlow, or the numpy engine for a few photos).")
     numpy_engine_photos: int = _env(32, "Price calls with at most this many photos run the CNN in numpy, skipping TensorFlow's 5-9 s start-up (0: always TensorFlow).")
     match_threshold: float | None = _env(None, "Similarity below which no match is claimed (default: calibrated).")
 

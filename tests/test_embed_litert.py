@@ -91,17 +91,18 @@ def test_runtime_imports_no_tensorflow_and_prints_nothing(litert_dir):
     assert run.stderr == ""
 
 
-def test_price_fit_runs_on_litert_once_exported(lite0_embedder, tmp_path):
-    from soldsight.price.index import IndexConfig
-    from soldsight.price.service import _fit_network
+def test_batch_passes_run_on_litert_once_exported(lite0_embedder, tmp_path):
+    """`soldsight embed` and the price fit: converted once, then LiteRT, with no TensorFlow needed after that."""
+    from soldsight.embed import load_batch_embedder
     from soldsight.settings import Settings
 
-    settings, config = Settings(home=tmp_path), IndexConfig()
-    network, written = _fit_network(settings, lite0_embedder, config)  # converts, then runs on the conversion
-    assert isinstance(network, LiteRTEmbedder) and written == [HEAD, block_file(config.rerank_block)]
-    assert network.model_id == lite0_embedder.model_id
-    network, written = _fit_network(settings, None, config)  # a refit: no TensorFlow needed
+    settings = Settings(home=tmp_path)
+    network, written = load_batch_embedder(settings, blocks=(7,), embedder=lite0_embedder)
+    assert isinstance(network, LiteRTEmbedder) and written == [HEAD, block_file(7)]
+    assert network.model_id == lite0_embedder.model_id and network.weights_sha256 == lite0_embedder.weights_sha256
+    network, written = load_batch_embedder(settings, blocks=(7,))  # e.g. a refit: TensorFlow not needed
     assert isinstance(network, LiteRTEmbedder) and written == []
-    assert _fit_network(replace(settings, litert=False), lite0_embedder, config) == (lite0_embedder, [])
+    assert load_batch_embedder(settings, pooling="gem")[0].pooling == "gem"
+    assert load_batch_embedder(replace(settings, litert=False), embedder=lite0_embedder) == (lite0_embedder, [])
     stand_in = type("StandIn", (), {"name": "lite0", "model_id": "x", "dim": 1280})()  # e.g. a test's probe
-    assert _fit_network(settings, stand_in, config) == (stand_in, [])
+    assert load_batch_embedder(settings, embedder=stand_in) == (stand_in, [])

@@ -126,6 +126,9 @@ def test_cli_embed_vector_and_map(settings, lite0_embedder, downloaded, tmp_path
     assert main(["embed", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "6 embedded, 2 failed, of 8 pending" in out and "cannot identify image" in out
+    from soldsight.embed.litert_engine import HEAD, models_dir
+
+    assert (models_dir(settings.home) / HEAD).is_file()  # converted once, then embedded on LiteRT
     assert main(["embed", "--quiet"]) == 0
     assert "0 embedded, 0 failed, of 0 pending" in capsys.readouterr().out
 

@@ -26,11 +26,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args, settings) -> int:
-    from soldsight.embed.embedder import load_embedder
+    from soldsight.embed import load_batch_embedder
     from soldsight.embed.pending import embed_pending
 
     try:
-        embedder = load_embedder(settings, args.model, args.pooling)
+        embedder, _ = load_batch_embedder(settings, args.model, args.pooling)
         log = None if args.quiet else (lambda message: print(message, flush=True))
         report = embed_pending(settings, embedder, limit=args.limit, retry_failed=args.retry_failed,
                                chunk_size=args.chunk, workers=args.workers, log=log)

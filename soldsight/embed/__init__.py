@@ -49,6 +49,31 @@ def load_query_embedder(settings, photos: int, model: str | None = None, pooling
     return _numpy_embedder(pooling, settings.max_image_pixels)
 
 
+def load_batch_embedder(settings, model: str | None = None, pooling: str = "avg", *, blocks=(), embedder=None):
+    """The embedder for batch passes (`soldsight embed`, the price fit), and the LiteRT files written this time.
+
+    A TensorFlow Lite0 network (embedder, or load_embedder's) is converted for LiteRT once per weights file
+    (soldsight.embed.litert_engine; blocks: the block maps to convert besides the head), and the passes run on
+    the conversion: the same maps, 2-3x faster. When the files are there already and no embedder is given,
+    TensorFlow is not loaded at all. Other backbones, SOLDSIGHT_LITERT=0, or a stand-in embedder: as given.
+    """
+    from soldsight.embed.embedder import Embedder
+    from soldsight.embed.litert_engine import available, export, models_dir
+
+    name = (model or settings.model).lower()
+    directory = models_dir(settings.home)
+    if embedder is None:
+        if name == "lite0" and settings.litert and available(directory, blocks):
+            return _litert_embedder(directory, pooling, settings.max_image_pixels), []
+        embedder = load_embedder(settings, name, pooling)
+    if not isinstance(embedder, Embedder) or embedder.name != "lite0":
+        return embedder, []
+    written = export(embedder, directory, blocks)  # also with LiteRT off: price queries may use it later
+    if not settings.litert:
+        return embedder, written
+    return _litert_embedder(directory, embedder.pooling, settings.max_image_pixels), written
+
+
 @lru_cache(maxsize=8)
 def _litert_embedder(directory, pooling: str, max_pixels: int):
     """One per models directory and pooling, kept for the process: its interpreters are built on first use."""
@@ -78,4 +103,5 @@ def embed_pending(settings, embedder=None, **kwargs):
     return _embed(settings, embedder, **kwargs)
 
 
-__all__ = ["PREPROCESS_VERSION", "ImageRejected", "embed_pending", "load_embedder", "load_query_embedder", "preprocess"]
+__all__ = ["PREPROCESS_VERSION", "ImageRejected", "embed_pending", "load_batch_embedder", "load_embedder",
+           "load_query_embedder", "preprocess"]

@@ -15,6 +15,7 @@ from soldsight.embed.preprocess import DEFAULT_MAX_PIXELS, preprocess
 class MapEmbedder:
     name = "lite0"
     dim = lite0.HEAD_CHANNELS
+    batch_size = 8  # photos per embed_batch call in `soldsight embed` (the engines run them one at a time)
 
     def __init__(self, pooling: str = "avg", max_pixels: int = DEFAULT_MAX_PIXELS):
         from soldsight.embed.embedder import POOLINGS, make_model_id
@@ -23,7 +24,8 @@ class MapEmbedder:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         self.pooling = pooling
         self.max_pixels = max_pixels
-        self.model_id = make_model_id(self.name, lite0.file_sha256(lite0.weights_path()), pooling)
+        self.weights_sha256 = lite0.file_sha256(lite0.weights_path())
+        self.model_id = make_model_id(self.name, self.weights_sha256, pooling)
 
     def _head_maps(self, images: np.ndarray) -> np.ndarray:
         raise NotImplementedError

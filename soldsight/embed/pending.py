@@ -69,14 +69,14 @@ def pending_photos(con, model_id: str, retry_failed: bool = False) -> list[tuple
 def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None, retry_failed: bool = False,
                   chunk_size: int = 512, workers: int = 2, log: Callable[[str], None] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> EmbedReport:
-    """Embed what is missing for the embedder's model (default: load_embedder(settings)).
+    """Embed what is missing for the embedder's model (default: load_batch_embedder(settings), LiteRT for lite0).
 
     log gets human lines; progress(done, total) is called at the start and after every chunk.
     """
     if embedder is None:
-        from soldsight.embed.embedder import load_embedder
+        from soldsight.embed import load_batch_embedder
 
-        embedder = load_embedder(settings)
+        embedder, _ = load_batch_embedder(settings)
     log = log or (lambda message: None)
     table = vectors_table(embedder.dim)
     with open_warehouse(settings) as con:

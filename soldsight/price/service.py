@@ -79,29 +79,6 @@ def _projection(path: Path) -> Projection:
     return Projection.load(path)
 
 
-def _fit_network(settings, embedder, config: IndexConfig) -> tuple:
-    """The network the fit's CNN passes run on, and the LiteRT files exported for price queries.
-
-    A TensorFlow Lite0 network is converted for LiteRT (soldsight.embed.litert_engine) once per weights
-    file; the passes then run on LiteRT too: the same maps, 2-3x faster. With no embedder given and the
-    files already there, TensorFlow is not even loaded.
-    """
-    from soldsight.embed import load_embedder, load_query_embedder
-    from soldsight.embed.embedder import Embedder
-    from soldsight.embed.litert_engine import available, export, models_dir
-
-    directory = models_dir(settings.home)
-    use_litert = settings.litert and settings.model.lower() == "lite0"
-    if embedder is None:
-        if use_litert and available(directory, (config.rerank_block,)):
-            return load_query_embedder(settings, 0), []
-        embedder = load_embedder(settings)
-    if not isinstance(embedder, Embedder) or embedder.name != "lite0":
-        return embedder, []  # only TensorFlow's Lite0 network is converted
-    exported = export(embedder, directory, (config.rerank_block,))
-    return (load_query_embedder(settings, 0) if use_litert else embedder), exported
-
-
 def fit_grades(con) -> tuple[GradeModel, str]:
     rows = con.execute(sql("grade_fit_rows")).fetchall()
     model, metrics = fit_grade_effects([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
@@ -118,7 +95,10 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
     from warehouse.connection import open_warehouse
 
     config = config or IndexConfig()
-    embedder, exported = _fit_network(settings, embedder, config)
+    from soldsight.embed import load_batch_embedder
+
+    # The CNN passes run on LiteRT, converted here from TensorFlow's network if need be (for price queries too).
+    embedder, exported = load_batch_embedder(settings, blocks=(config.rerank_block,), embedder=embedder)
     config = replace(config, embed_model_id=embedder.model_id)
     with writing(), open_warehouse(settings) as con:
         sources = index_sources(con)
