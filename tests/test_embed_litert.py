@@ -67,7 +67,12 @@ def test_query_embedder_prefers_litert_once_exported(litert_dir, lite0_embedder,
 
     settings = Settings(home=tmp_path)
     assert not isinstance(load_query_embedder(settings, 1), LiteRTEmbedder)  # nothing exported yet
-    shutil.copytree(litert_dir, models_dir(tmp_path))
+    models_dir(tmp_path).mkdir(parents=True)
+    shutil.copy(litert_dir / HEAD, models_dir(tmp_path))  # what an embed run converts: the head only
+    assert isinstance(load_query_embedder(settings, 1), LiteRTEmbedder)  # enough for `soldsight vector`
+    assert not isinstance(load_query_embedder(settings, 1, blocks=(7,)), LiteRTEmbedder)  # not for pricing
+    shutil.copytree(litert_dir, models_dir(tmp_path), dirs_exist_ok=True)
+    assert isinstance(load_query_embedder(settings, 1, blocks=(7,)), LiteRTEmbedder)
     engine = load_query_embedder(settings, 1)  # even though this process has built TensorFlow's
     assert isinstance(engine, LiteRTEmbedder) and engine is load_query_embedder(settings, 500)
     assert load_query_embedder(settings, 1, pooling="gem").pooling == "gem"

@@ -267,3 +267,31 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
     assert summary["index"]["rows"] > 0
     with open_warehouse(settings) as con:
         assert con.execute("SELECT count(*) FROM price_index").fetchall()[0][0] == summary["index"]["rows"]
+
+
+def test_price_without_the_block_model_falls_back(fitted, price_world, lite0_embedder):
+    """A home whose LiteRT export has only the head (an embed run, or a fit from before LiteRT) still prices."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from soldsight.embed.litert_engine import block_file, models_dir
+
+    settings, _ = fitted
+    photo = price_world / answers_file(price_world)[3]["photo"]
+    block = models_dir(settings.home) / block_file(IndexConfig().rerank_block)
+    aside = block.with_name("aside.tflite")
+    script = "import sys\nfrom soldsight import cli\nsys.exit(cli.main(['price', sys.argv[1], '--json']))"
+    block.rename(aside)
+    try:  # a new process: this one keeps the block's interpreter from the fit
+        run = subprocess.run([sys.executable, "-c", script, str(photo)], capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "SOLDSIGHT_HOME": str(settings.home)},
+                             cwd=Path(__file__).resolve().parents[1], check=False)
+    finally:
+        aside.rename(block)
+    assert run.returncode == 0, run.stderr[-2000:]
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+    [warm] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
+    assert answer["status"] == warm["status"] and answer["match"] == warm["match"]
+    assert any("inliers" in c for c in answer["comparables"])  # re-ranked, on another engine

@@ -25,11 +25,12 @@ def load_embedder(settings, model=None, pooling="avg", **kwargs):
         return _load(settings, model, pooling, **kwargs)
 
 
-def load_query_embedder(settings, photos: int, model: str | None = None, pooling: str = "avg"):
+def load_query_embedder(settings, photos: int, model: str | None = None, pooling: str = "avg", blocks=()):
     """The embedder for `photos` photos in an interactive command or a price run.
 
-    For lite0, LiteRT (soldsight.embed.litert_engine) when the price fit has exported its models: 2-3x faster
-    than TensorFlow per photo and no start-up. Otherwise TensorFlow's, unless a few photos would wait for
+    For lite0, LiteRT (soldsight.embed.litert_engine) when the head and the given block maps have been
+    converted (by the price fit or `soldsight embed`): 2-3x faster than TensorFlow per photo and no
+    start-up. Otherwise TensorFlow's, unless a few photos would wait for
     its start-up (5-9 s): the numpy engine (soldsight.embed.lite0_numpy) computes the same maps with no
     start-up but 4-5x slower per photo, so it serves calls of at most settings.numpy_engine_photos photos,
     in processes that have not built the TensorFlow embedder already.
@@ -41,7 +42,7 @@ def load_query_embedder(settings, photos: int, model: str | None = None, pooling
         from soldsight.embed.litert_engine import available, models_dir
 
         directory = models_dir(settings.home)
-        if available(directory):
+        if available(directory, blocks):
             return _litert_embedder(directory, pooling, settings.max_image_pixels)
     built = built_embedder(settings, name, pooling)
     if built is not None or name != "lite0" or photos > settings.numpy_engine_photos:

@@ -92,11 +92,10 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
     writing: a context manager factory entered around each time the warehouse is held (the Prefect task
     passes its warehouse-writer slot), so an orchestrator's other writers queue only for those holds.
     """
+    from soldsight.embed import load_batch_embedder
     from warehouse.connection import open_warehouse
 
     config = config or IndexConfig()
-    from soldsight.embed import load_batch_embedder
-
     # The CNN passes run on LiteRT, converted here from TensorFlow's network if need be (for price queries too).
     embedder, exported = load_batch_embedder(settings, blocks=(config.rerank_block,), embedder=embedder)
     config = replace(config, embed_model_id=embedder.model_id)
@@ -200,7 +199,8 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
         if embedder is None:
             from soldsight.embed import load_query_embedder
 
-            embedder = load_query_embedder(settings, len(images))
+            # The block map too: an embed run converts only the head, and a fit from before LiteRT nothing.
+            embedder = load_query_embedder(settings, len(images), blocks=(state.config.rerank_block,))
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
         found = _find(settings, con, embedder, state, list(images.values()), k=k, currency=currency, days=days,
                       n_verify=n_verify)
