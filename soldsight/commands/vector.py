@@ -11,7 +11,7 @@ from soldsight.embed.preprocess import ImageRejected
 NAME = "vector"
 HELP = ("Print the L2-normalised embedding of a photo as a JSON list of floats (same preprocessing and "
         "model as `soldsight embed`), to paste into SQL, e.g. array_cosine_similarity(vector, [...]::FLOAT[1280]). "
-        "Lite0 runs in numpy here (no TensorFlow start-up): the same values to within 1e-6.")
+        "Lite0 runs on LiteRT once converted, else in numpy (no TensorFlow start-up): the same values to within 1e-6.")
 
 
 def add_arguments(parser) -> None:
@@ -30,7 +30,7 @@ def run(args, settings) -> int:
         print(f"soldsight vector: no such file: {path}", file=sys.stderr)
         return 2
     try:
-        # One photo: a new process answers in ~1 s on the numpy engine instead of ~8 s of TensorFlow start-up.
+        # One photo: a new process answers in ~1 s on LiteRT or numpy instead of ~8 s of TensorFlow start-up.
         embedder = load_query_embedder(settings, 1, args.model, args.pooling)
         image = embedder.preprocess(path)
     except ImageRejected as exc:

@@ -38,12 +38,9 @@ def load_query_embedder(settings, photos: int, model: str | None = None, pooling
     from soldsight.embed.embedder import built_embedder
 
     name = (model or settings.model).lower()
-    if name == "lite0" and settings.litert:
-        from soldsight.embed.litert_engine import available, models_dir
-
-        directory = models_dir(settings.home)
-        if available(directory, blocks):
-            return _litert_embedder(directory, pooling, settings.max_image_pixels)
+    converted = _converted(settings, name, pooling, blocks)
+    if converted is not None:
+        return converted
     built = built_embedder(settings, name, pooling)
     if built is not None or name != "lite0" or photos > settings.numpy_engine_photos:
         return built or load_embedder(settings, name, pooling)
@@ -59,20 +56,29 @@ def load_batch_embedder(settings, model: str | None = None, pooling: str = "avg"
     TensorFlow is not loaded at all. Other backbones, SOLDSIGHT_LITERT=0, or a stand-in embedder: as given.
     """
     from soldsight.embed.embedder import Embedder
-    from soldsight.embed.litert_engine import available, export, models_dir
+    from soldsight.embed.litert_engine import export, models_dir
 
     name = (model or settings.model).lower()
-    directory = models_dir(settings.home)
     if embedder is None:
-        if name == "lite0" and settings.litert and available(directory, blocks):
-            return _litert_embedder(directory, pooling, settings.max_image_pixels), []
+        converted = _converted(settings, name, pooling, blocks)
+        if converted is not None:
+            return converted, []
         embedder = load_embedder(settings, name, pooling)
     if not isinstance(embedder, Embedder) or embedder.name != "lite0":
         return embedder, []
-    written = export(embedder, directory, blocks)  # also with LiteRT off: price queries may use it later
-    if not settings.litert:
-        return embedder, written
-    return _litert_embedder(directory, embedder.pooling, settings.max_image_pixels), written
+    written = export(embedder, models_dir(settings.home), blocks)  # also with LiteRT off: queries may use it later
+    converted = _converted(settings, name, embedder.pooling, blocks)
+    return (embedder if converted is None else converted), written
+
+
+def _converted(settings, name: str, pooling: str, blocks) -> object | None:
+    """The LiteRT engine, if it serves this backbone and settings and its head and blocks have been converted."""
+    if name != "lite0" or not settings.litert:
+        return None
+    from soldsight.embed.litert_engine import available, models_dir
+
+    directory = models_dir(settings.home)
+    return _litert_embedder(directory, pooling, settings.max_image_pixels) if available(directory, blocks) else None
 
 
 @lru_cache(maxsize=8)

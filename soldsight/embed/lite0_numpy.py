@@ -112,7 +112,7 @@ class NumpyLite0:
 
 
 class NumpyEmbedder(MapEmbedder):
-    """The Embedder interface of pricing and `soldsight vector` (soldsight.embed.map_embedder) on NumpyLite0."""
+    """The Embedder interface of soldsight.embed.map_embedder on NumpyLite0."""
 
     def __init__(self, pooling: str = "avg", net: NumpyLite0 | None = None, max_pixels: int = DEFAULT_MAX_PIXELS):
         super().__init__(pooling, max_pixels)

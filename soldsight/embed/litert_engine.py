@@ -1,11 +1,11 @@
-"""Lite0 on LiteRT (TensorFlow Lite's runtime, with XNNPACK): the engine for query-time maps.
+"""Lite0 on LiteRT (TensorFlow Lite's runtime, with XNNPACK): the engine for pricing, embedding and fits.
 
 Why: pricing a photo runs Lite0 twice, the 224 px head for the global search and block 7 at 448 px for
 re-ranking. On this 2-core machine TensorFlow took 22 and 32-46 ms a photo for them, LiteRT 7 and 14-16 ms,
 and `import ai_edge_litert` costs 0.12 s against TensorFlow's 5-9 s start-up (docs/embed.md).
 
-TensorFlow converts the Keras network to .tflite files (export); the price fit does it once per weights
-file, into SOLDSIGHT_HOME/models/litert/lite0-w<weights sha256[:12]>-f<FORMAT>/:
+TensorFlow converts the Keras network to .tflite files (export); `soldsight embed` or the price fit does
+it once per weights file (soldsight.embed.load_batch_embedder), into SOLDSIGHT_HOME/models/litert/lite0-w<weights sha256[:12]>-f<FORMAT>/:
   head.tflite        uint8 [1,224,224,3] -> [1,7,7,1280], the head activations before pooling
   block<B>.tflite    uint8 [1,S,S,3], any square S -> the output of MBConv block B
 The runtime itself never imports TensorFlow.
@@ -49,18 +49,18 @@ def export(embedder, directory: Path, blocks=()) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     model = embedder.network
 
-    def head(x):
-        return model(tf.cast(x, tf.float32), training=False)
-
-    wanted = {HEAD: (head, [1, lite0.INPUT_SIZE, lite0.INPUT_SIZE, 3])}
-    for block in blocks:
-        trunk = lite0.trunk(model, (block,))
-        wanted[block_file(block)] = (lambda x, trunk=trunk: trunk(tf.cast(x, tf.float32), training=False), [1, None, None, 3])
+    wanted = {HEAD: (None, [1, lite0.INPUT_SIZE, lite0.INPUT_SIZE, 3])}
+    wanted.update({block_file(block): (block, [1, None, None, 3]) for block in blocks})
     written = []
-    for name, (fn, shape) in wanted.items():
+    for name, (block, shape) in wanted.items():
         path = directory / name
         if path.exists():
             continue
+        net = model if block is None else lite0.trunk(model, (block,))  # a trunk is built only when needed
+
+        def fn(x, net=net):
+            return net(tf.cast(x, tf.float32), training=False)
+
         traced = tf.function(fn, input_signature=[tf.TensorSpec(shape, tf.uint8)], autograph=False)
         data = tf.lite.TFLiteConverter.from_concrete_functions([traced.get_concrete_function()], traced).convert()
         tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
@@ -91,7 +91,7 @@ def _quiet_native_stderr():
 
 
 class LiteRTEmbedder(MapEmbedder):
-    """The Embedder interface of pricing and `soldsight vector` (soldsight.embed.map_embedder) on LiteRT."""
+    """The Embedder interface of soldsight.embed.map_embedder on LiteRT."""
 
     def __init__(self, directory: Path, pooling: str = "avg", max_pixels: int = DEFAULT_MAX_PIXELS):
         super().__init__(pooling, max_pixels)

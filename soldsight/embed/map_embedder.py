@@ -1,4 +1,5 @@
-"""What the query-time engines share: the Embedder interface pricing and `soldsight vector` use.
+"""What the engines besides TensorFlow share: the Embedder interface that pricing, `soldsight vector`,
+`soldsight embed` and the price fit use.
 
 An engine (soldsight.embed.lite0_numpy, soldsight.embed.litert_engine) supplies Lite0's head map and its
 block maps; preprocessing, pooling and normalisation are the TensorFlow Embedder's, so the model_id is the

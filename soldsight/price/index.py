@@ -114,6 +114,11 @@ def fit_projection(settings, sources: list[dict], embedder, config: IndexConfig)
     return proj, {"photos": len(images), "augmented": len(aug), "dim": proj.dim}
 
 
+def latest_models(con) -> dict:
+    """kind -> the newest price_models row of that kind: (model_id, kind, version, params, metrics, artifact, fitted_at)."""
+    return {row[1]: row for row in con.execute(sql("price_models_latest")).fetchall()}
+
+
 def rows_per_listing(con, index_id: str) -> int:
     """The most rows (photos x rotations) one listing has in the index: the search keeps k x this many rows."""
     return int(con.execute(sql("price_index_rows_per_listing"), {"index_id": index_id}).fetchall()[0][0] or 1)

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from soldsight.price.index import IndexConfig
+from soldsight.price.index import IndexConfig, latest_models
 from soldsight.price.local_store import LocalStore, build_store
 from soldsight.price.verify import KEEP_CELLS, photo_maps, strongest_cells
-from warehouse.sql_files import sql
 
 
 def uses_local_features(embedder, rerank_top: int | None) -> bool:
@@ -20,7 +19,7 @@ def uses_local_features(embedder, rerank_top: int | None) -> bool:
 
 def previous_store(con, home: Path) -> LocalStore | None:
     """The local-feature store of the newest fitted model, whose rows a refit can reuse."""
-    latest = {row[1]: row for row in con.execute(sql("price_models_latest")).fetchall()}.get("projection")
+    latest = latest_models(con).get("projection")
     return LocalStore.open(home, IndexConfig.from_json(latest[3]).local_features) if latest else None
 
 

@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 
 from soldsight.price import backtest as bt
-from soldsight.price.index import IndexConfig, fit_projection, index_rows, index_sources, rows_per_listing, store_index
+from soldsight.price.index import (IndexConfig, fit_projection, index_rows, index_sources, latest_models, rows_per_listing,
+                                   store_index)
 from soldsight.price.local_fit import fit_local_features, previous_store, uses_local_features
 from soldsight.price.local_store import LocalStore, remove_others
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
@@ -49,7 +50,7 @@ def _record(con, kind: str, params: dict, metrics: dict | None = None, artifact:
 
 
 def load_state(con, home: Path | None = None) -> State | None:
-    latest = {row[1]: row for row in con.execute(sql("price_models_latest")).fetchall()}
+    latest = latest_models(con)
     proj_row = latest.get("projection")
     if proj_row is None:
         return None
