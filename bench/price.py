@@ -253,7 +253,7 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
             price_photos(settings, [photos[i % len(photos)]], embedder=embedder, store=True, con=con, rerank=rerank)
             held.append((time.perf_counter() - t) * 1000)
     held = held[1:]
-    batch = photos[:64]
+    batch = [photos[i % len(photos)] for i in range(256)]  # several SOLDSIGHT_PRICE_BATCH batches, as a long list would be
     t = time.perf_counter()
     price_photos(settings, batch, embedder=embedder, store=True, rerank=rerank)
     rate = len(batch) / (time.perf_counter() - t)
@@ -261,7 +261,7 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
     print(f"warehouse opened per call: p50 {np.percentile(times, 50):.0f} ms  p90 {np.percentile(times, 90):.0f} ms"
           "  (open, decode, view, CNN, SQL, model, store)")
     print(f"connection held open:      p50 {np.percentile(held, 50):.0f} ms  p90 {np.percentile(held, 90):.0f} ms")
-    print(f"batch of {len(batch)} photos in one call: {rate:.1f} photos/s")
+    print(f"{len(batch)} photos in one call, {settings.price_batch} at a time: {rate:.1f} photos/s")
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return photos
 

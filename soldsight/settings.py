@@ -46,6 +46,7 @@ class Settings:
     rerank_top: int | None = _env(None, "Best listings re-checked by geometric verification per photo (default: the fitted 20); 0 is off: faster, about 18 points of top-1 less accurate.")
     litert: bool = _env(True, "Run Lite0 on LiteRT (price, vector, embed, the price fit), converted from TensorFlow's network once per weights file: 2-3x faster, with no 5-9 s start-up (0: TensorFlow, or the numpy engine for a few photos).")
     numpy_engine_photos: int = _env(32, "Price calls with at most this many photos run the CNN in numpy, skipping TensorFlow's 5-9 s start-up (0: always TensorFlow).")
+    price_batch: int = _env(64, "Photos priced together, each batch with one CNN batch and one scan of the index; answers are printed and stored batch by batch, so memory stays flat for any number of photos.")
     match_threshold: float | None = _env(None, "Similarity below which no match is claimed (default: calibrated).")
 
     # --- scraping -------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_rerank_setting_and_argument(fitted, price_world, lite0_embedder):
     assert sims == sorted(sims, reverse=True)
     assert verified(replace(settings, rerank_top=0), rerank=2)[1] == 2   # the argument wins over the setting
     assert verified(replace(settings, rerank_top=3))[1] == 3
-    assert verified(settings)[1] == min(IndexConfig().rerank_top, len(off["comparables"]))   # unset: the fitted 10
+    assert verified(settings)[1] == min(IndexConfig().rerank_top, len(off["comparables"]))   # unset: the fitted 20
 
 
 def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_world, lite0_embedder, tmp_path):
@@ -295,3 +295,42 @@ def test_price_without_the_block_model_falls_back(fitted, price_world, lite0_emb
     [warm] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
     assert answer["status"] == warm["status"] and answer["match"] == warm["match"]
     assert any("inliers" in c for c in answer["comparables"])  # re-ranked, on another engine
+
+
+def test_many_photos_are_priced_batch_by_batch(fitted, price_world, lite0_embedder, tmp_path):
+    """SOLDSIGHT_PRICE_BATCH photos at a time: the answers of one big batch, in order; each batch stored before
+    its answers come out; a photo read only when its batch is next (so memory stays flat for any number)."""
+    import shutil
+    from dataclasses import replace
+
+    from soldsight.price.service import iter_prices
+
+    settings, _ = fitted
+    home = tmp_path / "home"  # a copy, so the rows counted here are this test's alone
+    shutil.copytree(settings.home, home)
+    small = replace(settings, home=home, price_batch=2)
+    with open_warehouse(small) as con:
+        con.execute("DELETE FROM price_suggestions")  # left by the tests before
+    originals = [price_world / a["photo"] for a in answers_file(price_world)[:5]]
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a photo")
+    late = [tmp_path / f"late{i}{p.suffix}" for i, p in enumerate(originals[3:])]  # written only after the first answer
+    photos = [originals[0], bad, originals[1], originals[2], *late]  # batches: [0, bad] [1, 2] [late 0, late 1]
+    whole = price_photos(small, [*photos[:4], *originals[3:]], embedder=lite0_embedder, store=False, batch=100)
+
+    stream = iter_prices(small, photos, embedder=lite0_embedder)
+    first = next(stream)
+    with open_warehouse(small) as con:
+        assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == 2  # the first batch
+    for src, dst in zip(originals[3:], late):
+        shutil.copy(src, dst)
+    got = [first, *stream]
+
+    def same(a):
+        return {k: v for k, v in a.items() if k != "photo"}
+
+    assert [a["photo"] for a in got] == [str(p) for p in photos]
+    assert got[1]["status"] == "error" and got[-1]["status"] != "error"
+    assert [same(a) for a in got] == [same(a) for a in whole]
+    with open_warehouse(small) as con:
+        assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == len(photos)

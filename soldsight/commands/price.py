@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args, settings) -> int:
-    from soldsight.price.service import fit_price_model, price_photos
+    from soldsight.price.service import fit_price_model, iter_prices
 
     if not args.fit and not args.photos:
         print("soldsight price: give PHOTO paths, or --fit", file=sys.stderr)
@@ -38,14 +38,16 @@ def run(args, settings) -> int:
     if not args.photos:
         return 0
     try:
-        answers = price_photos(settings, args.photos, media=args.media, sleeve=args.sleeve, top=args.top,
-                               currency=args.currency, days=args.days, rerank=args.rerank)
+        answers = iter_prices(settings, args.photos, media=args.media, sleeve=args.sleeve, top=args.top,
+                              currency=args.currency, days=args.days, rerank=args.rerank)
     except ValueError as exc:
         print(f"soldsight price: {exc}", file=sys.stderr)
         return 2
-    for a in answers:
-        print(json.dumps(a, ensure_ascii=False) if args.json else _text(a, args.top))
-    return 0 if all(a["status"] != "error" for a in answers) else 1
+    failed = False
+    for a in answers:  # printed batch by batch (SOLDSIGHT_PRICE_BATCH), so many photos show progress early
+        print(json.dumps(a, ensure_ascii=False) if args.json else _text(a, args.top), flush=True)
+        failed |= a["status"] == "error"
+    return 1 if failed else 0
 
 
 def _fit_text(s: dict) -> str:

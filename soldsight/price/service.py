@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -159,35 +160,64 @@ def _comp_json(c: dict) -> dict:
     return out
 
 
-def price_photos(settings, paths, *, media: str | None = None, sleeve: str | None = None, top: int | None = None,
-                 currency: str | None = None, days: int | None = None, embedder=None, store: bool = True,
-                 con=None, rerank: int | None = None) -> list[dict]:
+def price_photos(settings, paths, **kwargs) -> list[dict]:
     """Identify and price each photo; one answer dict per photo, in order. Bad photos get status 'error'.
 
+    Keyword arguments as for iter_prices, which this collects.
+    """
+    return list(iter_prices(settings, paths, **kwargs))
+
+
+def iter_prices(settings, paths, *, media: str | None = None, sleeve: str | None = None, top: int | None = None,
+                currency: str | None = None, days: int | None = None, embedder=None, store: bool = True,
+                con=None, rerank: int | None = None, batch: int | None = None) -> Iterator[dict]:
+    """Each photo's answer, in order, as soon as its batch of photos is priced and stored.
+
+    Photos are priced SOLDSIGHT_PRICE_BATCH at a time (batch): one CNN batch and one scan of the index
+    each, so memory stays flat however many photos are given, and the first answers come out early.
     con: an open warehouse connection to reuse (a long-running service keeps DuckDB's cache warm);
     by default the warehouse is opened for this call only.
     rerank: how many best listings to re-rank by geometric verification (None: SOLDSIGHT_RERANK_TOP,
     else the fitted config's rerank_top; 0: off, the cheaper global ranking alone).
+    Raises ValueError for a grade that is not one, before any photo is read.
     """
-    k = top or settings.top_k
     for label, grade in (("media", media), ("sleeve", sleeve)):
         if grade is not None and normalise_grade(grade) is None:
             raise ValueError(f"--{label} {grade!r} is not a Goldmine grade (M NM VG+ VG G+ G F P)")
-    paths = [Path(p) for p in paths]
-    inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": k, "currency": currency, "days": days}
+    return _iter_prices(settings, [Path(p) for p in paths], media=media, sleeve=sleeve, top=top or settings.top_k,
+                        currency=currency, days=days, embedder=embedder, store=store, con=con, rerank=rerank,
+                        batch=max(1, batch or settings.price_batch))
+
+
+def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Iterator[dict]:
     if con is None:
         from warehouse.connection import open_warehouse
 
         with open_warehouse(settings) as con:
-            return price_photos(settings, paths, media=media, sleeve=sleeve, top=top, currency=currency,
-                                days=days, embedder=embedder, store=store, con=con, rerank=rerank)
+            yield from _iter_prices(settings, paths, con=con, batch=batch, **kw)
+        return
     state = load_state(con, settings.home)
     if state is not None and settings.match_threshold is not None:
         state.threshold = settings.match_threshold
-    answers, images = [], {}
-    # Decoding releases the GIL: two threads overlap it on the two cores (photos stay in order).
+    chunks = [paths[i:i + batch] for i in range(0, len(paths), batch)]
+    read = lambda p: read_photo(p, settings.max_image_pixels)  # noqa: E731
+    # Decoding releases the GIL: two threads overlap it on the two cores, and the next batch is decoded
+    # while this one is priced (its re-ranking is single-threaded).
     with ThreadPoolExecutor(2) as pool:
-        loaded = list(pool.map(lambda p: read_photo(p, settings.max_image_pixels), paths))
+        loading = pool.map(read, chunks[0]) if chunks else None
+        for n, chunk in enumerate(chunks):
+            loaded = list(loading)
+            if n + 1 < len(chunks):
+                loading = pool.map(read, chunks[n + 1])
+            answers, kw["embedder"] = _price_batch(settings, con, state, chunk, loaded, total=len(paths), **kw)
+            yield from answers
+
+
+def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: list, *, total: int, media, sleeve,
+                 top: int, currency, days, embedder, store: bool, rerank) -> tuple[list[dict], object]:
+    """Answers for one batch of decoded photos ((image, error) pairs), stored; and the embedder, loaded if need be."""
+    inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": top, "currency": currency, "days": days}
+    answers, images = [], {}
     for i, (p, (im, error)) in enumerate(zip(paths, loaded)):
         answers.append(_answer(p, "error", error) if error else None)
         if im is not None:
@@ -201,15 +231,15 @@ def price_photos(settings, paths, *, media: str | None = None, sleeve: str | Non
             from soldsight.embed import load_query_embedder
 
             # The block map too: an embed run converts only the head, and a fit from before LiteRT nothing.
-            embedder = load_query_embedder(settings, len(images), blocks=(state.config.rerank_block,))
+            embedder = load_query_embedder(settings, total, blocks=(state.config.rerank_block,))
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
-        found = _find(settings, con, embedder, state, list(images.values()), k=k, currency=currency, days=days,
+        found = _find(settings, con, embedder, state, list(images.values()), k=top, currency=currency, days=days,
                       n_verify=n_verify)
         for i, comps in zip(images, found):
             answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
     if store:
         _store(con, [_suggestion_row(p, a, inputs, state, embedder) for p, a in zip(paths, answers)])
-    return answers
+    return answers, embedder
 
 
 def _find(settings, con, embedder, state: State, photos: list, *, k: int, currency, days, n_verify: int) -> list[list[dict]]:
