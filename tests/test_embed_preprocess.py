@@ -112,8 +112,11 @@ def test_the_pixel_limit_refuses_a_photo_before_decoding_it():
     (b"", "cannot identify"),
 ])
 def test_undecodable_bytes_are_rejected_with_a_reason(data, reason):
-    with pytest.raises(ImageRejected, match=reason):
+    with pytest.raises(ImageRejected, match=reason) as first:
         preprocess(data)
+    with pytest.raises(ImageRejected) as again:
+        preprocess(data)
+    assert str(again.value) == str(first.value) and " at 0x" not in str(first.value)  # the same every time
 
 
 def test_a_truncated_jpeg_is_rejected_with_a_reason():

@@ -1,6 +1,7 @@
 """End to end on a small generated world: fit, price held-out photos (and bad files), backtest, CLI."""
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -90,7 +91,7 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
         stored = con.execute("SELECT status, photo_sha256, inputs, output FROM price_suggestions WHERE photo = ?",
                              [str(photos[0])]).fetchall()
     assert first == (len(photos), len(photos)) and again == len(photos)
-    assert stored[0][1] and json.loads(stored[0][2])["media"] == "VG" and json.loads(stored[0][3])["status"] == stored[0][0]
+    assert stored[0][1] == hashlib.sha256(photos[0].read_bytes()).hexdigest() and json.loads(stored[0][2])["media"] == "VG" and json.loads(stored[0][3])["status"] == stored[0][0]
     twice = price_photos(settings, [photos[0], photos[0]], media="VG", sleeve="VG+", embedder=lite0_embedder)
     with open_warehouse(settings) as con:  # one photo twice in one call: one row, as when priced twice in a row
         assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == len(photos)

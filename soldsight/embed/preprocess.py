@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,5 +121,7 @@ def preprocess(source, *, max_pixels: int = DEFAULT_MAX_PIXELS, crop_fraction: f
 
 
 def _short(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}"
+    # Pillow names an in-memory file by its address ("<_io.BytesIO object at 0x7f..>"): the same bad photo
+    # must give the same reason on every run, so that goes.
+    text = re.sub(r" ?<[\w.]+ object at 0x[0-9a-f]+>", "", f"{type(exc).__name__}: {exc}")
     return text if len(text) <= 300 else text[:297] + "..."

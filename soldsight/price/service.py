@@ -136,13 +136,6 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
             "price_params": asdict(params), "threshold": threshold}
 
 
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def _answer(photo, status, reason=None, **kw) -> dict:
     out = {"photo": str(photo), "status": status, "reason": reason, "match": None, "suggested_price": None,
            "low": None, "high": None, "currency": None, "n_comparables": 0, "comparables": []}
@@ -215,10 +208,10 @@ def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Itera
 
 def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: list, *, total: int, media, sleeve,
                  top: int, currency, days, embedder, store: bool, rerank) -> tuple[list[dict], object]:
-    """Answers for one batch of decoded photos ((image, error) pairs), stored; and the embedder, loaded if need be."""
+    """Answers for one batch of read photos ((image, error, sha256) each), stored; and the embedder, loaded if need be."""
     inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": top, "currency": currency, "days": days}
     answers, images = [], {}
-    for i, (p, (im, error)) in enumerate(zip(paths, loaded)):
+    for i, (p, (im, error, _)) in enumerate(zip(paths, loaded)):
         answers.append(_answer(p, "error", error) if error else None)
         if im is not None:
             images[i] = im
@@ -238,7 +231,7 @@ def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: 
         for i, comps in zip(images, found):
             answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
     if store:
-        _store(con, [_suggestion_row(p, a, inputs, state, embedder) for p, a in zip(paths, answers)])
+        _store(con, [_suggestion_row(p, a, sha, inputs, state, embedder) for p, a, (_, _, sha) in zip(paths, answers, loaded)])
     return answers, embedder
 
 
@@ -289,8 +282,7 @@ SUGGESTION_COLUMNS = pa.schema([
 ])
 
 
-def _suggestion_row(path: Path, answer: dict, inputs: dict, state: State | None, embedder) -> dict:
-    sha = _sha256(path)
+def _suggestion_row(path: Path, answer: dict, sha: str | None, inputs: dict, state: State | None, embedder) -> dict:
     model_ids = {"embed": getattr(embedder, "model_id", None) or (state.config.embed_model_id if state else None),
                  "index": state.config.index_id if state else None, **(state.model_ids if state else {})}
     key = json.dumps([sha or str(path), inputs, model_ids], sort_keys=True)

@@ -7,6 +7,7 @@ feature_map is pooled here (average or GeM), so the embedder itself needs no cha
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +86,19 @@ def l2n(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def read_photo(path: Path, max_pixels: int) -> tuple[Image.Image | None, str | None]:
-    """(decoded photo, None) or (None, reason): errors as values, so one bad file cannot stop the batch."""
+def read_photo(path: Path, max_pixels: int) -> tuple[Image.Image | None, str | None, str | None]:
+    """(decoded photo, None, sha256) or (None, reason, sha256 or None): errors as values, so one bad file cannot
+    stop the batch. The file is read once: the digest is of the very bytes decoded."""
     try:
-        if not path.is_file():
-            raise ImageRejected("no such file")
-        if path.stat().st_size == 0:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, "no such file" if not path.exists() else f"cannot read photo: {exc.strerror or exc}", None
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        if not data:
             raise ImageRejected("empty file")
-        return load_photo(path, max_pixels), None
-    except (ImageRejected, OSError) as exc:
-        return None, str(exc)
+        return load_photo(data, max_pixels), None, digest
+    except ImageRejected as exc:
+        return None, str(exc), digest
     except Exception as exc:  # a decoder bug on a hostile file is still just this photo's error
-        return None, f"cannot read photo: {type(exc).__name__}: {exc}"[:300]
+        return None, f"cannot read photo: {type(exc).__name__}: {exc}"[:300], digest
