@@ -202,6 +202,7 @@ def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Itera
             loaded = list(loading)
             if n + 1 < len(chunks):
                 loading = pool.map(read, chunks[n + 1])
+            # The embedder is loaded by the first batch that needs it, then kept for the others.
             answers, kw["embedder"] = _price_batch(settings, con, state, chunk, loaded, total=len(paths), **kw)
             yield from answers
 
