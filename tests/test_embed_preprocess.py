@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +144,31 @@ def _png_header_only(width: int, height: int) -> bytes:
 def test_decompression_bombs_are_refused_from_their_header(side):
     with pytest.raises(ImageRejected, match="too many pixels"):
         preprocess(_png_header_only(side, side), max_pixels=40_000_000)
+
+
+PHOTOS = Path(__file__).parent / "fixtures" / "photos"
+
+
+def test_heic_photos_as_iphones_save_them_are_read():
+    """sleeve.heic is sleeve.png encoded as HEIC (pillow-heif 1.8.1, quality 92)."""
+    heic = PHOTOS / "sleeve.heic"
+    reference = preprocess(PHOTOS / "sleeve.png").astype(float)
+    got = preprocess(heic)
+    assert np.abs(got - reference).mean() < 3  # lossy HEVC: 0.8 on average
+    data = heic.read_bytes()
+    for source in (str(heic), data, io.BytesIO(data)):
+        np.testing.assert_array_equal(preprocess(source), got)
+    with pytest.raises(ImageRejected, match="too many pixels"):
+        preprocess(heic, max_pixels=320 * 240 - 1)
+    avif = io.BytesIO()  # AVIF, the other phone format, Pillow reads itself
+    Image.open(PHOTOS / "sleeve.png").save(avif, "AVIF", quality=90)
+    assert np.abs(preprocess(avif.getvalue()) - reference).mean() < 3
+
+
+def test_the_heif_reader_is_loaded_only_for_heif_photos():
+    code = ("import sys; from soldsight.embed.preprocess import preprocess; "
+            "preprocess(sys.argv[1]); print('pi_heif' in sys.modules, end=' '); "
+            "preprocess(sys.argv[2]); print('pi_heif' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(PHOTOS / "sleeve.png"), str(PHOTOS / "sleeve.heic")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -335,3 +335,14 @@ def test_many_photos_are_priced_batch_by_batch(fitted, price_world, lite0_embedd
     assert [same(a) for a in got] == [same(a) for a in whole]
     with open_warehouse(small) as con:
         assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == len(photos)
+
+
+def test_a_heic_photo_is_priced(fitted, lite0_embedder):
+    """Phones save HEIC; it is read like any other photo (not a world album, so any status but error)."""
+    from pathlib import Path
+
+    settings, _ = fitted
+    heic = Path(__file__).parent / "fixtures" / "photos" / "sleeve.heic"
+    [answer] = price_photos(settings, [heic], embedder=lite0_embedder, store=False)
+    assert answer["status"] in ("ok", "no_match", "insufficient"), answer["reason"]
+    assert answer["comparables"]
