@@ -165,6 +165,16 @@ def test_heic_photos_as_iphones_save_them_are_read():
     assert np.abs(preprocess(avif.getvalue()) - reference).mean() < 3
 
 
+def test_a_turned_heic_photo_comes_out_upright():
+    """sleeve-exif6.heic: sleeve.png saved with EXIF orientation 6 (turn 90 degrees clockwise to view), which
+    pillow-heif stores as a HEIF rotation; it must be applied once, not lost and not twice."""
+    from soldsight.price.views import load_photo
+
+    upright = np.asarray(Image.open(PHOTOS / "sleeve.png").transpose(Image.Transpose.ROTATE_270), dtype=float)
+    got = np.asarray(load_photo(PHOTOS / "sleeve-exif6.heic", 40_000_000), dtype=float)
+    assert got.shape == upright.shape and np.abs(got - upright).mean() < 3
+
+
 def test_the_heif_reader_is_loaded_only_for_heif_photos():
     code = ("import sys; from soldsight.embed.preprocess import preprocess; "
             "preprocess(sys.argv[1]); print('pi_heif' in sys.modules, end=' '); "
