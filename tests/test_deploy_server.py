@@ -122,7 +122,13 @@ def test_deploy_all_and_a_process_worker_runs_the_refresh(prefect_server, tmp_pa
     try:
         deadline = time.monotonic() + 240
         while True:
-            run = requests.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+            try:
+                run = requests.get(f"{api}/flow_runs/{run_id}", timeout=10).json()
+            except requests.Timeout:
+                # The server shares the two cores with the run it tracks (TensorFlow, the price fit), and
+                # once went over 10 s for one answer in CI; only the run's own deadline is the test.
+                assert time.monotonic() < deadline, "the server stopped answering"
+                continue
             if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
                 break
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
