@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from soldsight.settings import Settings, SettingsError
@@ -50,7 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"soldsight: {exc}", file=sys.stderr)
         return 2
-    return int(args._run(args, settings) or 0)
+    try:
+        return int(args._run(args, settings) or 0)
+    except BrokenPipeError:
+        # The reader went away (`soldsight price *.jpg --json | head -1`): stop quietly, as other Unix tools
+        # do, with the answers printed so far already stored. Python would otherwise print a traceback
+        # for the write, and again for the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool the pipe stopped
 
 
 if __name__ == "__main__":

@@ -346,3 +346,32 @@ def test_a_heic_photo_is_priced(fitted, lite0_embedder):
     [answer] = price_photos(settings, [heic], embedder=lite0_embedder, store=False)
     assert answer["status"] in ("ok", "no_match", "insufficient"), answer["reason"]
     assert answer["comparables"]
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(fitted, price_world, tmp_path):
+    """`soldsight price *.jpg --json | head -1`: no traceback, the pipe's exit status, the printed batch stored."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    settings, _ = fitted
+    home = tmp_path / "home"  # a copy: this test's rows only
+    shutil.copytree(settings.home, home)
+    with open_warehouse(replace(settings, home=home)) as con:
+        con.execute("DELETE FROM price_suggestions")  # left by the tests before
+    photo = price_world / answers_file(price_world)[0]["photo"]
+    env = {**os.environ, "SOLDSIGHT_HOME": str(home), "SOLDSIGHT_PRICE_BATCH": "8"}
+    # 40 answers of ~5 KB each: more than a pipe holds, so the command is still writing when the reader goes.
+    proc = subprocess.Popen([sys.executable, "-m", "soldsight", "price", *[str(photo)] * 40, "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, err[-2000:]
+    assert "Traceback" not in err and "BrokenPipe" not in err, err[-2000:]
+    assert first["status"] != "error"
+    with open_warehouse(replace(settings, home=home)) as con:
+        assert con.execute("SELECT count(*) FROM price_suggestions WHERE photo = ?", [str(photo)]).fetchall()[0][0] == 1
