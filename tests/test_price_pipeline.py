@@ -30,6 +30,18 @@ def fitted(price_world, lite0_embedder, tmp_path_factory):
     return settings, summary
 
 
+def own_home(settings, tmp_path, **changes):
+    """The fitted home copied, with no price_suggestions: the rows a test counts are its own alone."""
+    import shutil
+    from dataclasses import replace
+
+    copy = replace(settings, home=tmp_path / "home", **changes)
+    shutil.copytree(settings.home, copy.home)
+    with open_warehouse(copy) as con:
+        con.execute("DELETE FROM price_suggestions")
+    return copy
+
+
 def answers_file(world):
     from world.generate import load_answers
 
@@ -302,16 +314,10 @@ def test_many_photos_are_priced_batch_by_batch(fitted, price_world, lite0_embedd
     """SOLDSIGHT_PRICE_BATCH photos at a time: the answers of one big batch, in order; each batch stored before
     its answers come out; a photo read only when its batch is next (so memory stays flat for any number)."""
     import shutil
-    from dataclasses import replace
 
     from soldsight.price.service import iter_prices
 
-    settings, _ = fitted
-    home = tmp_path / "home"  # a copy, so the rows counted here are this test's alone
-    shutil.copytree(settings.home, home)
-    small = replace(settings, home=home, price_batch=2)
-    with open_warehouse(small) as con:
-        con.execute("DELETE FROM price_suggestions")  # left by the tests before
+    small = own_home(fitted[0], tmp_path, price_batch=2)
     originals = [price_world / a["photo"] for a in answers_file(price_world)[:5]]
     bad = tmp_path / "bad.jpg"
     bad.write_text("not a photo")
@@ -351,19 +357,13 @@ def test_a_heic_photo_is_priced(fitted, lite0_embedder):
 def test_a_reader_that_stops_early_ends_the_command_quietly(fitted, price_world, tmp_path):
     """`soldsight price *.jpg --json | head -1`: no traceback, the pipe's exit status, the printed batch stored."""
     import os
-    import shutil
     import subprocess
     import sys
-    from dataclasses import replace
     from pathlib import Path
 
-    settings, _ = fitted
-    home = tmp_path / "home"  # a copy: this test's rows only
-    shutil.copytree(settings.home, home)
-    with open_warehouse(replace(settings, home=home)) as con:
-        con.execute("DELETE FROM price_suggestions")  # left by the tests before
+    own = own_home(fitted[0], tmp_path)
     photo = price_world / answers_file(price_world)[0]["photo"]
-    env = {**os.environ, "SOLDSIGHT_HOME": str(home), "SOLDSIGHT_PRICE_BATCH": "8"}
+    env = {**os.environ, "SOLDSIGHT_HOME": str(own.home), "SOLDSIGHT_PRICE_BATCH": "8"}
     # 40 answers of ~5 KB each: more than a pipe holds, so the command is still writing when the reader goes.
     proc = subprocess.Popen([sys.executable, "-m", "soldsight", "price", *[str(photo)] * 40, "--json"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
@@ -373,5 +373,5 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(fitted, price_world,
     assert proc.wait(timeout=300) == 141, err[-2000:]
     assert "Traceback" not in err and "BrokenPipe" not in err, err[-2000:]
     assert first["status"] != "error"
-    with open_warehouse(replace(settings, home=home)) as con:
+    with open_warehouse(own) as con:
         assert con.execute("SELECT count(*) FROM price_suggestions WHERE photo = ?", [str(photo)]).fetchall()[0][0] == 1
