@@ -13,7 +13,7 @@ from warehouse.connection import open_warehouse
 from warehouse.sql_files import sql
 
 EXPORT_SUFFIXES = (".json", ".ndjson", ".jsonl")
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".gif", ".bmp", ".tif", ".tiff")
 
 
 def stage_report(stage: str, *, done: int = 0, skipped: int = 0, failed: int = 0,

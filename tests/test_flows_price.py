@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import duckdb
 
@@ -25,17 +27,20 @@ def test_price_flow_prices_the_inbox_stores_suggestions_and_files_each_photo(pre
     (inbox / "album2.jpg").write_bytes(cover(2, variant=7))   # a new photo of a known album
     (inbox / "notes.jpg").write_text("not an image at all")    # bad input: an error row, not a crash
     (inbox / "empty.png").write_bytes(b"")
+    # A phone's photo as an iPhone names it: HEIC, upper-case suffix.
+    shutil.copy(Path(__file__).parent / "fixtures" / "photos" / "sleeve.heic", inbox / "IMG_0001.HEIC")
 
     result = price(home=str(settings.home), media="VG+", sleeve="VG")
 
     by_name = {r["photo"].rsplit("/", 1)[-1]: r for r in result["results"]}
-    assert set(by_name) == {"album2.jpg", "notes.jpg", "empty.png"}
+    assert set(by_name) == {"album2.jpg", "notes.jpg", "empty.png", "IMG_0001.HEIC"}
     assert by_name["notes.jpg"]["status"] == "error" and by_name["empty.png"]["status"] == "error"
     assert by_name["album2.jpg"]["status"] in ("ok", "no_match", "insufficient")
+    assert by_name["IMG_0001.HEIC"]["status"] in ("ok", "no_match", "insufficient"), by_name["IMG_0001.HEIC"]
     if by_name["album2.jpg"]["status"] == "ok":
         assert by_name["album2.jpg"]["low"] <= by_name["album2.jpg"]["suggested_price"] <= by_name["album2.jpg"]["high"]
     # Each photo is filed: the good one to done/, the bad ones to failed/; the inbox is empty.
-    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["album2.jpg"]
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["IMG_0001.HEIC", "album2.jpg"]
     assert sorted(p.name for p in (inbox / "failed").iterdir()) == ["empty.png", "notes.jpg"]
     assert not [p for p in inbox.iterdir() if p.is_file()]
 
@@ -45,7 +50,7 @@ def test_price_flow_prices_the_inbox_stores_suggestions_and_files_each_photo(pre
         runs = con.execute("SELECT flow, status FROM pipeline_runs WHERE flow = 'price'").fetchall()
     finally:
         con.close()
-    assert sum(n for _, n in stored) == 3 and dict(stored)["error"] == 2
+    assert sum(n for _, n in stored) == 4 and dict(stored)["error"] == 2
     assert runs == [("price", "partial")]
 
     with get_client(sync_client=True) as client:
@@ -53,7 +58,7 @@ def test_price_flow_prices_the_inbox_stores_suggestions_and_files_each_photo(pre
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[result["run_id"]])))
     table = next(a for a in arts if a.key == "price-suggestions")
     rows = json.loads(table.data) if isinstance(table.data, str) else table.data
-    assert {r["photo"] for r in rows} == {"album2.jpg", "notes.jpg", "empty.png"}
+    assert {r["photo"] for r in rows} == {"album2.jpg", "notes.jpg", "empty.png", "IMG_0001.HEIC"}
 
     # A second run finds an empty inbox and prices nothing.
     again = price(home=str(settings.home))
