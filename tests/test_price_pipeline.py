@@ -204,6 +204,37 @@ def test_cli_help_and_json(fitted, price_world, capsys, monkeypatch, lite0_embed
     assert "same_query_median" in capsys.readouterr().out
 
 
+def test_cli_prices_the_photos_in_a_folder_and_says_what_it_left_out(fitted, price_world, capsys, monkeypatch,
+                                                                     lite0_embedder, tmp_path):
+    import shutil
+
+    from soldsight import cli
+
+    settings, _ = fitted
+    monkeypatch.setenv("SOLDSIGHT_HOME", str(settings.home))
+    monkeypatch.setattr("soldsight.embed.load_embedder", lambda *a, **k: lite0_embedder)
+    shoot, empty = tmp_path / "shoot", tmp_path / "empty"
+    shoot.mkdir()
+    empty.mkdir()
+    for i, answer in enumerate(answers_file(price_world)[:2]):
+        shutil.copy(price_world / answer["photo"], shoot / f"p{i}{(price_world / answer['photo']).suffix}")
+    (shoot / "notes.txt").write_text("taken at the fair")
+
+    assert cli.main(["price", str(shoot), "--json"]) == 0
+    out, err = capsys.readouterr()
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [a["photo"] for a in answers] == [str(p) for p in sorted(shoot.glob("p*"))]
+    assert all(a["status"] != "error" for a in answers)
+    assert "not priced: 1 other file (notes.txt)" in err
+
+    # A folder with no photos is an error the user sees; the photos beside it are still priced.
+    first = sorted(shoot.glob("p*"))[0]
+    assert cli.main(["price", str(empty), str(first), "--json"]) == 1
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 and f"{empty}: no photos in this folder" in err
+    assert cli.main(["price", str(empty)]) == 1 and capsys.readouterr().out == ""
+
+
 def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedder):
     from dataclasses import replace
 

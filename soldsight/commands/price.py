@@ -11,7 +11,9 @@ GRADE_HELP = "Goldmine grade: M NM VG+ VG G+ G F P"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("photos", nargs="*", metavar="PHOTO", help="photo files to price (JPEG, PNG, WEBP...)")
+    parser.add_argument("photos", nargs="*", metavar="PHOTO",
+                        help="photo files to price (JPEG, PNG, WEBP, HEIC...); a folder stands for the photos "
+                             "directly in it")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo, one per line")
     parser.add_argument("--media", metavar="G", help=f"the record's condition, to adjust the price ({GRADE_HELP})")
     parser.add_argument("--sleeve", metavar="G", help=f"the sleeve's condition ({GRADE_HELP})")
@@ -27,6 +29,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args, settings) -> int:
+    from soldsight.price.photo_paths import photo_paths
     from soldsight.price.service import fit_price_model, iter_prices
 
     if not args.fit and not args.photos:
@@ -37,13 +40,18 @@ def run(args, settings) -> int:
         print(json.dumps(summary) if args.json else _fit_text(summary), flush=True)
     if not args.photos:
         return 0
+    named = photo_paths(args.photos)
+    for note in named.notes:
+        print(f"soldsight price: {note}", file=sys.stderr, flush=True)
+    failed = bool(named.empty_folders)
+    if not named.photos:
+        return 1
     try:
-        answers = iter_prices(settings, args.photos, media=args.media, sleeve=args.sleeve, top=args.top,
+        answers = iter_prices(settings, named.photos, media=args.media, sleeve=args.sleeve, top=args.top,
                               currency=args.currency, days=args.days, rerank=args.rerank)
     except ValueError as exc:
         print(f"soldsight price: {exc}", file=sys.stderr)
         return 2
-    failed = False
     for a in answers:  # printed batch by batch (SOLDSIGHT_PRICE_BATCH), so many photos show progress early
         print(json.dumps(a, ensure_ascii=False) if args.json else _text(a, args.top), flush=True)
         failed |= a["status"] == "error"

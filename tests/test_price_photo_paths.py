@@ -1,0 +1,47 @@
+"""Which photos `soldsight price` takes from its arguments: files as named, folders as their photos."""
+from __future__ import annotations
+
+from soldsight.price.photo_paths import photo_paths
+
+
+def test_a_folder_stands_for_its_photos_and_names_what_else_it_holds(tmp_path):
+    folder = tmp_path / "shoot"
+    (folder / "older").mkdir(parents=True)
+    for name in ("b.jpg", "IMG_0001.HEIC", "c.PNG", "notes.txt", ".DS_Store", "older/x.jpg"):
+        (folder / name).write_bytes(b"x")
+    got = photo_paths([folder])
+    assert [p.name for p in got.photos] == ["IMG_0001.HEIC", "b.jpg", "c.PNG"]
+    assert got.notes == [f"{folder}: 3 photos; not priced: 1 other file (notes.txt) and 1 subfolder (older)"]
+    assert got.empty_folders == []
+
+
+def test_files_are_kept_as_named_in_order_even_missing_or_odd_ones(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.webp").write_bytes(b"x")
+    (tmp_path / "scan.txt").write_bytes(b"x")
+    args = [tmp_path / "scan.txt", tmp_path / "a", tmp_path / "gone.jpg", tmp_path / "scan.txt"]
+    got = photo_paths([str(a) for a in args])
+    # A file named is the user's choice: a bad or missing one becomes an error answer, not a skip.
+    assert got.photos == [tmp_path / "scan.txt", tmp_path / "a" / "one.webp", tmp_path / "gone.jpg", tmp_path / "scan.txt"]
+    assert got.notes == [] and got.empty_folders == []
+
+
+def test_a_folder_without_photos_is_said_and_many_others_are_summed_up(tmp_path):
+    empty, full = tmp_path / "empty", tmp_path / "papers"
+    empty.mkdir()
+    full.mkdir()
+    for i in range(5):
+        (full / f"doc{i}.pdf").write_bytes(b"x")
+    got = photo_paths([empty, full])
+    assert got.photos == [] and got.empty_folders == [empty, full]
+    assert got.notes[0].startswith(f"{empty}: no photos in this folder (looked for .jpg .jpeg .png .webp .heic")
+    assert got.notes[1].endswith("not priced: 5 other files (doc0.pdf, doc1.pdf, doc2.pdf, and 2 more)")
+
+
+def test_the_photo_inbox_takes_phone_photos(tmp_path):
+    from soldsight.pipeline import PHOTO_SUFFIXES, pending_files
+
+    for name in ("IMG_0002.HEIC", "IMG_0003.heif", "IMG_0004.JPG", "IMG_0005.jpg.part"):
+        (tmp_path / name).write_bytes(b"x")
+    # A half-copied file keeps its temporary suffix until it is whole, so it waits for the next run.
+    assert [p.name for p in pending_files(tmp_path, PHOTO_SUFFIXES)] == ["IMG_0002.HEIC", "IMG_0003.heif", "IMG_0004.JPG"]
