@@ -72,6 +72,11 @@ def _text(a: dict, top: int | None) -> str:
     if a["status"] == "ok":
         lines.append(f"  suggested {a['suggested_price']:.2f} {a['currency']}  (range {a['low']:.2f} - {a['high']:.2f}, "
                      f"{a['n_comparables']} comparables)")
-    for c in a["comparables"][: top or 5]:
-        lines.append(f"    {c['similarity']:.3f}  {c['total_price']:>8.2f}  {c['listing_id']}  {c['title']}")
+    shown = a["comparables"][: top or 5]
+    if shown:
+        # Re-ranked listings come first by matched points, so a lower similarity can precede a higher one.
+        lines.append(f"    {'similarity':>10}  {'points':>6}  {'price':>8}  listing")
+    for c in shown:
+        points = "-" if c.get("inliers") is None else c["inliers"]
+        lines.append(f"    {c['similarity']:>10.3f}  {points:>6}  {c['total_price']:>8.2f}  {c['listing_id']}  {c['title']}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Which photos `soldsight price` takes from its arguments: files as named, folders as their photos."""
+"""`soldsight price` without a model: which photos it takes from its arguments, and how it prints an answer."""
 from __future__ import annotations
 
 from soldsight.price.photo_paths import photo_paths
@@ -45,3 +45,18 @@ def test_the_photo_inbox_takes_phone_photos(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     # A half-copied file keeps its temporary suffix until it is whole, so it waits for the next run.
     assert [p.name for p in pending_files(tmp_path, PHOTO_SUFFIXES)] == ["IMG_0002.HEIC", "IMG_0003.heif", "IMG_0004.JPG"]
+
+
+def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
+    from soldsight.commands.price import _text
+
+    comps = [{"listing_id": "L1", "title": "Right album", "total_price": 20.0, "similarity": 0.31, "inliers": 48},
+             {"listing_id": "L2", "title": "Look-alike", "total_price": 9.5, "similarity": 0.56, "inliers": 12},
+             {"listing_id": "L3", "title": "Not re-ranked", "total_price": 7.0, "similarity": 0.20}]
+    answer = {"photo": "a.jpg", "status": "ok", "reason": None, "suggested_price": 19.0, "low": 12.0, "high": 25.0,
+              "currency": "USD", "n_comparables": 3, "comparables": comps,
+              "match": {"listing_id": "L1", "title": "Right album", "similarity": 0.31}}
+    lines = _text(answer, None).splitlines()
+    assert lines[3].split() == ["similarity", "points", "price", "listing"]
+    assert [ln.split()[:4] for ln in lines[4:]] == [["0.310", "48", "20.00", "L1"], ["0.560", "12", "9.50", "L2"],
+                                                   ["0.200", "-", "7.00", "L3"]]
