@@ -60,3 +60,22 @@ def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
     assert lines[3].split() == ["similarity", "points", "price", "listing"]
     assert [ln.split()[:4] for ln in lines[4:]] == [["0.310", "48", "20.00", "L1"], ["0.560", "12", "9.50", "L2"],
                                                    ["0.200", "-", "7.00", "L3"]]
+
+
+def test_bad_arguments_are_refused_before_any_photo_is_read(tmp_path):
+    import pytest
+
+    from soldsight.price.service import iter_prices
+    from soldsight.settings import Settings
+
+    settings = Settings(home=tmp_path / "no-home-yet")
+    for bad, said in [(dict(top=0), "--top must be a whole number of at least 1, not 0"),
+                      (dict(top=-2), "--top must be"), (dict(top=2.5), "--top must be"),
+                      (dict(days=0), "--days must be a whole number of at least 1"),
+                      (dict(rerank=-1), "--rerank must be a whole number of at least 0"),
+                      (dict(currency="US"), "--currency 'US' is not an ISO 4217 code"),
+                      (dict(currency="U$D"), "is not an ISO 4217 code"),
+                      (dict(media="XX"), "--media 'XX' is not a Goldmine grade")]:
+        with pytest.raises(ValueError, match=said.replace("$", r"\$")):
+            iter_prices(settings, [tmp_path / "never-read.jpg"], **bad)
+    assert not settings.home.exists()  # refused before the warehouse was opened

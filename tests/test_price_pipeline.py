@@ -235,6 +235,21 @@ def test_cli_prices_the_photos_in_a_folder_and_says_what_it_left_out(fitted, pri
     assert cli.main(["price", str(empty)]) == 1 and capsys.readouterr().out == ""
 
 
+def test_filters_that_leave_no_comparables_say_so(fitted, price_world, lite0_embedder):
+    settings, _ = fitted
+    photo = price_world / answers_file(price_world)[1]["photo"]
+    price = lambda **kw: price_photos(settings, [photo], embedder=lite0_embedder, store=False, **kw)[0]  # noqa: E731
+    currency = price()["currency"]
+    assert currency is not None
+    # An ISO code in any case is the same filter.
+    assert price(currency=currency.lower())["comparables"] == price(currency=currency)["comparables"] != []
+    none = price(currency="JPY")
+    assert (none["status"], none["reason"]) == ("insufficient", "no comparables: the price index has no listing sold in JPY")
+    assert none["comparables"] == [] and none["suggested_price"] is None
+    # The world's sales end on 2026-11-01 (world.generate's as_of): a one-day window before now holds none.
+    assert price(days=1)["reason"] == "no comparables: the price index has no listing sold in the last 1 day"
+
+
 def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedder):
     from dataclasses import replace
 

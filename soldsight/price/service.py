@@ -172,11 +172,19 @@ def iter_prices(settings, paths, *, media: str | None = None, sleeve: str | None
     by default the warehouse is opened for this call only.
     rerank: how many best listings to re-rank by geometric verification (None: SOLDSIGHT_RERANK_TOP,
     else the fitted config's rerank_top; 0: off, the cheaper global ranking alone).
-    Raises ValueError for a grade that is not one, before any photo is read.
+    currency: an ISO 4217 code, any case. Raises ValueError for a grade that is not one, a malformed
+    currency, top or days below 1, or a negative rerank, before any photo is read.
     """
     for label, grade in (("media", media), ("sleeve", sleeve)):
         if grade is not None and normalise_grade(grade) is None:
             raise ValueError(f"--{label} {grade!r} is not a Goldmine grade (M NM VG+ VG G+ G F P)")
+    for label, n, least in (("top", top, 1), ("days", days, 1), ("rerank", rerank, 0)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < least):
+            raise ValueError(f"--{label} must be a whole number of at least {least}, not {n!r}")
+    if currency is not None:
+        if not (isinstance(currency, str) and len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            raise ValueError(f"--currency {currency!r} is not an ISO 4217 code such as USD, EUR or GBP")
+        currency = currency.upper()
     return _iter_prices(settings, [Path(p) for p in paths], media=media, sleeve=sleeve, top=top or settings.top_k,
                         currency=currency, days=days, embedder=embedder, store=store, con=con, rerank=rerank,
                         batch=max(1, batch or settings.price_batch))
@@ -230,7 +238,8 @@ def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: 
         found = _find(settings, con, embedder, state, list(images.values()), k=top, currency=currency, days=days,
                       n_verify=n_verify)
         for i, comps in zip(images, found):
-            answers[i] = _price_one(paths[i], comps, state, media, sleeve, settings.min_comparables)
+            answers[i] = (_price_one(paths[i], comps, state, media, sleeve, settings.min_comparables) if comps
+                          else _answer(paths[i], "insufficient", _no_comparables(currency, days)))
     if store:
         _store(con, [_suggestion_row(p, a, sha, inputs, state, embedder) for p, a, (_, _, sha) in zip(paths, answers, loaded)])
     return answers, embedder
@@ -258,6 +267,13 @@ def _find(settings, con, embedder, state: State, photos: list, *, k: int, curren
                                block=cfg.rerank_block, size=cfg.rerank_size, weight=cfg.rerank_weight,
                                cache=cache, store=local_store, query=q)
             for photo, comps, q in zip(photos, found, queries)]
+
+
+def _no_comparables(currency: str | None, days: int | None) -> str:
+    if currency or days:
+        asked = (f" in {currency}" if currency else "") + (f" in the last {days} day{'s' * (days != 1)}" if days else "")
+        return f"no comparables: the price index has no listing sold{asked}"
+    return "no comparables: the price index holds no sold listing (fit it again after listings are downloaded)"
 
 
 def _price_one(path, comps: list[dict], state: State, media, sleeve, min_comparables) -> dict:
