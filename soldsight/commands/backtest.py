@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from soldsight.commands.arguments import at_least
+
 NAME = "backtest"
 HELP = ("Hold out each sold listing in turn, identify and price it from the others, and report top-1/top-5, "
         "MdAPE, share within +-25% and range coverage beside the global-median and same-query-median baselines; "
@@ -10,7 +12,7 @@ HELP = ("Hold out each sold listing in turn, identify and price it from the othe
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--top", type=int, metavar="K", help="comparables per listing (default SOLDSIGHT_TOP_K)")
+    parser.add_argument("--top", type=at_least(1), metavar="K", help="comparables per listing (default SOLDSIGHT_TOP_K)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
 

@@ -5,6 +5,7 @@ import logging
 import sys
 from pathlib import Path
 
+from soldsight.commands.arguments import at_least
 from soldsight.download.proxies import ProxyConfigError
 from soldsight.download.run import DownloadSummary, download_pending
 from soldsight.secrets import RedactingFilter, redact
@@ -15,8 +16,8 @@ HELP = ("Download the photos of every listing that has not been fetched yet, thr
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--limit", type=int, metavar="N", help="fetch at most N image URLs this run")
-    parser.add_argument("--concurrency", type=int, metavar="N",
+    parser.add_argument("--limit", type=at_least(0), metavar="N", help="fetch at most N image URLs this run")
+    parser.add_argument("--concurrency", type=at_least(1), metavar="N",
                         help="worker threads (default SOLDSIGHT_DOWNLOAD_CONCURRENCY)")
     parser.add_argument("--proxies", type=Path, metavar="FILE",
                         help="proxy list, one URL a line (default SOLDSIGHT_PROXIES)")

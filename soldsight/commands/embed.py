@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 
+from soldsight.commands.arguments import at_least
 from soldsight.embed.embedder import MODELS, POOLINGS, WeightsUnavailable
 from soldsight.embed.pending import ImagesTableMissing
 
@@ -16,12 +17,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--pooling", choices=POOLINGS, default="avg",
                         help="how the 7x7 head activations become one vector: avg (default) or gem (p=3); "
                              "part of the model id")
-    parser.add_argument("--limit", type=int, metavar="N", help="embed at most N photos this run")
+    parser.add_argument("--limit", type=at_least(0), metavar="N", help="embed at most N photos this run")
     parser.add_argument("--retry-failed", action="store_true",
                         help="try again photos whose previous attempt failed (corrupt, missing...)")
-    parser.add_argument("--chunk", type=int, default=512, metavar="N",
+    parser.add_argument("--chunk", type=at_least(1), default=512, metavar="N",
                         help="photos per lake file and warehouse load (a killed run keeps finished chunks)")
-    parser.add_argument("--workers", type=int, default=2, metavar="N", help="decoding threads (default 2)")
+    parser.add_argument("--workers", type=at_least(1), default=2, metavar="N", help="decoding threads (default 2)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
 
 

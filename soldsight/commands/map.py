@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from soldsight.commands.arguments import at_least
 from warehouse.connection import open_warehouse
 from warehouse.sql_files import sql
 
@@ -20,7 +21,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--by", choices=("query", "artist", "title"), default="query",
                         help="label that colours the points (default: query)")
     parser.add_argument("--model-id", help="embedding model id (default: the one with the most vectors)")
-    parser.add_argument("--top", type=int, default=12, metavar="N",
+    parser.add_argument("--top", type=at_least(1), default=12, metavar="N",
                         help="colour the N most frequent labels; the rest are grey 'other' (default 12)")
 
 

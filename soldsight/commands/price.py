@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from soldsight.commands.arguments import at_least
+
 NAME = "price"
 HELP = ("Identify the item in each photo and suggest a price (with a low-high range) from the most similar "
         "sold listings; --fit first builds the search index and fits the price model from the warehouse.")
@@ -17,10 +19,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo, one per line")
     parser.add_argument("--media", metavar="G", help=f"the record's condition, to adjust the price ({GRADE_HELP})")
     parser.add_argument("--sleeve", metavar="G", help=f"the sleeve's condition ({GRADE_HELP})")
-    parser.add_argument("--top", type=int, metavar="K", help="comparables to consider and show (default SOLDSIGHT_TOP_K)")
+    parser.add_argument("--top", type=at_least(1), metavar="K", help="comparables to consider and show (default SOLDSIGHT_TOP_K)")
     parser.add_argument("--currency", metavar="ISO", help="only comparables sold in this currency, e.g. USD")
-    parser.add_argument("--days", type=int, metavar="N", help="only comparables sold in the last N days")
-    parser.add_argument("--rerank", type=int, metavar="N",
+    parser.add_argument("--days", type=at_least(1), metavar="N", help="only comparables sold in the last N days")
+    parser.add_argument("--rerank", type=at_least(0), metavar="N",
                         help="re-check the N best listings by geometric verification (default SOLDSIGHT_RERANK_TOP, "
                              "else 20); 0 is off: faster, less accurate")
     parser.add_argument("--fit", action="store_true",

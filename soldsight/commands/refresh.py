@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
+from soldsight.commands.arguments import at_least
+
 NAME = "refresh"
 HELP = ("Run the refresh flow now: ingest new exports from <home>/inbox/exports, scrape the configured "
         "searches, download and embed new photos, load the lake, refit the price model, backtest, report. "
@@ -16,10 +18,10 @@ def add_arguments(parser) -> None:
                         help="export files to ingest (default: every new file in <home>/inbox/exports)")
     parser.add_argument("--search", action="append", metavar="QUERY", dest="searches",
                         help="a search to scrape; repeat for several (default: SOLDSIGHT_SEARCHES)")
-    parser.add_argument("--pages", type=int, metavar="N", help="result pages per search (default: SOLDSIGHT_SCRAPE_PAGES)")
+    parser.add_argument("--pages", type=at_least(1), metavar="N", help="result pages per search (default: SOLDSIGHT_SCRAPE_PAGES)")
     parser.add_argument("--items", action="store_true",
                         help="also fetch each scraped listing's item page (specifics, every gallery photo)")
-    parser.add_argument("--download-limit", type=int, metavar="N", help="fetch at most N photo URLs this run")
+    parser.add_argument("--download-limit", type=at_least(0), metavar="N", help="fetch at most N photo URLs this run")
     parser.add_argument("--no-proxy", action="store_true", help="connect directly, ignoring the proxy settings")
     parser.add_argument("--no-backtest", action="store_true", help="skip the backtest stage")
 

@@ -6,6 +6,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from soldsight.commands.arguments import at_least
+
 NAME = "scrape"
 HELP = ("Scrape sold listings from marketplace searches (through the proxy pool), or parse saved "
         "search/item pages with --html; rows go to the same listings table as exports.")
@@ -26,7 +28,7 @@ def add_arguments(parser) -> None:
                       help="a sold search keyword (repeatable); default: SOLDSIGHT_SEARCHES")
     what.add_argument("--html", nargs="+", type=Path, metavar="FILE",
                       help="saved search or item pages (or folders of *.html) to parse instead of fetching")
-    parser.add_argument("--pages", type=int, default=None, metavar="N",
+    parser.add_argument("--pages", type=at_least(1), default=None, metavar="N",
                         help="result pages per search, at most (default: SOLDSIGHT_SCRAPE_PAGES)")
     parser.add_argument("--items", action="store_true",
                         help="also read every found listing's item page (specifics, grades, gallery)")
@@ -78,9 +80,6 @@ def run(args, settings) -> int:
     queries = args.query if args.query else list(settings.searches)
     if not queries:
         print("soldsight scrape: no search given: use --query TEXT or set SOLDSIGHT_SEARCHES", file=sys.stderr)
-        return 2
-    if args.pages is not None and args.pages < 1:
-        print("soldsight scrape: --pages must be at least 1", file=sys.stderr)
         return 2
     summary = scrape_searches(settings, queries, args.pages, args.items, per_page=args.per_page,
                               category=args.category, max_age_hours=args.max_age_hours, fresh=args.fresh,

@@ -85,6 +85,8 @@ def download_pending(
     Holds the warehouse for the whole run (DuckDB has one writer). Results reach `images` through
     the lake every `flush_every` rows or `flush_interval` seconds; see journal.py for resume.
     """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be at least 0, not {limit}")
     started = time.monotonic()
     summary = DownloadSummary()
     workers_n = max(1, concurrency or settings.download_concurrency)

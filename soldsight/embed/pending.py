@@ -73,6 +73,8 @@ def embed_pending(settings: Settings, embedder=None, *, limit: int | None = None
 
     log gets human lines; progress(done, total) is called at the start and after every chunk.
     """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be at least 0, not {limit}")
     if embedder is None:
         from soldsight.embed import load_batch_embedder
 
