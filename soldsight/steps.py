@@ -102,9 +102,12 @@ def refit(settings: Settings, data: dict, writing=nullcontext) -> dict:
     """
     if not data["vectors"]:
         return stage_report("refit", note="nothing to fit: no embedded photos yet", derived=True)
-    from soldsight.price.service import fit_price_model
+    from soldsight.price.service import NothingToFit, fit_price_model
 
-    fit = fit_price_model(settings, writing=writing)
+    try:
+        fit = fit_price_model(settings, writing=writing)
+    except NothingToFit as exc:  # photos embedded, but none of a sold listing with a price
+        return stage_report("refit", note=str(exc), derived=True)
     return stage_report("refit", note=f"fitted on data {data['digest']}: match threshold {fit['threshold']:.3f}",
                         derived=True, fit={k: fit[k] for k in ("grades", "calibration", "threshold")},
                         index=fit.get("index") or {})

@@ -79,3 +79,31 @@ def test_bad_arguments_are_refused_before_any_photo_is_read(tmp_path):
         with pytest.raises(ValueError, match=said.replace("$", r"\$")):
             iter_prices(settings, [tmp_path / "never-read.jpg"], **bad)
     assert not settings.home.exists()  # refused before the warehouse was opened
+
+
+def test_a_fit_with_nothing_to_index_records_no_model(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from soldsight import cli
+    from soldsight.price.service import NothingToFit, fit_price_model
+    from soldsight.settings import Settings
+    from warehouse.connection import open_warehouse
+
+    settings = Settings(home=tmp_path / "home")
+    with pytest.raises(NothingToFit, match="no downloaded photo of a sold listing"):
+        fit_price_model(settings)
+    monkeypatch.setenv("SOLDSIGHT_HOME", str(settings.home))
+    assert cli.main(["price", "--fit"]) == 1
+    assert "soldsight price --fit: nothing to fit" in capsys.readouterr().err
+    with open_warehouse(settings) as con:
+        assert con.execute("SELECT count(*) FROM price_models").fetchall() == [(0,)]
+
+
+def test_the_refresh_refit_step_reports_nothing_to_fit_instead_of_failing(tmp_path):
+    from soldsight import steps
+    from soldsight.settings import Settings
+
+    # Vectors exist (say, photos of unsold listings only) but no sold listing has a photo and a price.
+    report = steps.refit(Settings(home=tmp_path / "home"), {"vectors": 3, "digest": "d"})
+    assert report["stage"] == "refit" and report["failed"] == 0
+    assert report["note"].startswith("nothing to fit: the warehouse has no downloaded photo")

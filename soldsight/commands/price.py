@@ -32,13 +32,17 @@ def add_arguments(parser) -> None:
 
 def run(args, settings) -> int:
     from soldsight.price.photo_paths import photo_paths
-    from soldsight.price.service import fit_price_model, iter_prices
+    from soldsight.price.service import NothingToFit, fit_price_model, iter_prices
 
     if not args.fit and not args.photos:
         print("soldsight price: give PHOTO paths, or --fit", file=sys.stderr)
         return 2
     if args.fit:
-        summary = fit_price_model(settings)
+        try:
+            summary = fit_price_model(settings)
+        except NothingToFit as exc:
+            print(f"soldsight price --fit: {exc}", file=sys.stderr)
+            return 1
         print(json.dumps(summary) if args.json else _fit_text(summary), flush=True)
     if not args.photos:
         return 0

@@ -88,22 +88,30 @@ def fit_grades(con) -> tuple[GradeModel, str]:
     return model, model.model_id
 
 
+class NothingToFit(ValueError):
+    """No photo to index: a fit would record a model of nothing, which every later answer would use."""
+
+
 def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = None, writing=nullcontext) -> dict:
     """Fit the whitening, rebuild the index, fit grade effects, calibrate on leave-one-out. Returns a summary.
 
     writing: a context manager factory entered around each time the warehouse is held (the Prefect task
     passes its warehouse-writer slot), so an orchestrator's other writers queue only for those holds.
+    Raises NothingToFit, recording nothing, when no downloaded photo of a sold listing has a price.
     """
     from soldsight.embed import load_batch_embedder
     from warehouse.connection import open_warehouse
 
     config = config or IndexConfig()
-    # The CNN passes run on LiteRT, converted here from TensorFlow's network if need be (for price queries too).
-    embedder, exported = load_batch_embedder(settings, blocks=(config.rerank_block,), embedder=embedder)
-    config = replace(config, embed_model_id=embedder.model_id)
     with writing(), open_warehouse(settings) as con:
         sources = index_sources(con)
         previous = previous_store(con, settings.home)
+    if not sources:
+        raise NothingToFit("nothing to fit: the warehouse has no downloaded photo of a sold listing with a price; "
+                           "run `soldsight ingest` or `soldsight scrape`, then `soldsight download`")
+    # The CNN passes run on LiteRT, converted here from TensorFlow's network if need be (for price queries too).
+    embedder, exported = load_batch_embedder(settings, blocks=(config.rerank_block,), embedder=embedder)
+    config = replace(config, embed_model_id=embedder.model_id)
     # The CNN passes (whitening, index vectors, local features) run without holding the warehouse, so
     # price commands keep answering from the previous model meanwhile; it is held again only to write.
     projection, proj_metrics = fit_projection(settings, sources, embedder, config)
