@@ -56,7 +56,10 @@ def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
     answer = {"photo": "a.jpg", "status": "ok", "reason": None, "suggested_price": 19.0, "low": 12.0, "high": 25.0,
               "currency": "USD", "n_comparables": 3, "comparables": comps,
               "match": {"listing_id": "L1", "title": "Right album", "similarity": 0.31}}
+    assert _text(answer, None).splitlines()[1] == "  match: Right album (listing L1, similarity 0.310)"
+    answer["match"].update(artist="Vera Marlowe", release_year=1990)
     lines = _text(answer, None).splitlines()
+    assert lines[1] == "  match: Vera Marlowe, 1990: Right album (listing L1, similarity 0.310)"
     assert lines[3].split() == ["similarity", "points", "price", "listing"]
     assert [ln.split()[:4] for ln in lines[4:]] == [["0.310", "48", "20.00", "L1"], ["0.560", "12", "9.50", "L2"],
                                                    ["0.200", "-", "7.00", "L3"]]

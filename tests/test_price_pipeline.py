@@ -85,7 +85,11 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
         json.dumps(a)
     ok = [a for a in priced if a["status"] == "ok"][0]
     assert ok["low"] <= ok["suggested_price"] <= ok["high"] and ok["currency"]
-    assert set(ok["match"]) == {"listing_id", "title", "similarity"}
+    assert set(ok["match"]) == {"listing_id", "title", "artist", "release_year", "similarity"}
+    with open_warehouse(settings) as con:  # the item as the matched listing's details name it
+        assert con.execute("SELECT artist, release_year FROM listings WHERE listing_id = ?",
+                           [ok["match"]["listing_id"]]).fetchall() == [(ok["match"]["artist"], ok["match"]["release_year"])]
+    assert ok["match"]["artist"]
     assert ok["comparables"] and COMP_FIELDS <= set(ok["comparables"][0])
     # The first rerank_top are ordered by similarity + weight x inliers (geometric verification), the rest by similarity.
     comps = ok["comparables"]

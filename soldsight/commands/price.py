@@ -74,7 +74,10 @@ def _fit_text(s: dict) -> str:
 def _text(a: dict, top: int | None) -> str:
     lines = [f"{a['photo']}: {a['status']}" + (f" - {a['reason']}" if a["reason"] else "")]
     if a["match"]:
-        lines.append(f"  match: {a['match']['title']} (listing {a['match']['listing_id']}, similarity {a['match']['similarity']:.3f})")
+        m = a["match"]
+        item = ", ".join(str(v) for v in (m.get("artist"), m.get("release_year")) if v)
+        lines.append(f"  match: {item + ': ' if item else ''}{m['title']} (listing {m['listing_id']}, "
+                     f"similarity {m['similarity']:.3f})")
     if a["status"] == "ok":
         lines.append(f"  suggested {a['suggested_price']:.2f} {a['currency']}  (range {a['low']:.2f} - {a['high']:.2f}, "
                      f"{a['n_comparables']} comparables)")

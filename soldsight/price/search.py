@@ -71,7 +71,9 @@ def identify(comps: list[dict], threshold: float) -> dict:
         return {"match": None, "confident": False, "reason": "no comparables in the index"}
     best = comps[0]
     top_similarity = max(float(c["similarity"]) for c in comps)
-    match = {"listing_id": best["listing_id"], "title": best["title"], "similarity": round(float(best["similarity"]), 4)}
+    # The item as the listing's details name it: a seller's title is often misspelt or stuffed with keywords.
+    match = {"listing_id": best["listing_id"], "title": best["title"], "artist": best.get("artist"),
+             "release_year": best.get("release_year"), "similarity": round(float(best["similarity"]), 4)}
     if top_similarity < threshold:
         return {"match": match, "confident": False,
                 "reason": f"no confident match: best similarity {top_similarity:.3f} is below the threshold {threshold:.3f}"}
