@@ -32,7 +32,7 @@ class Settings:
     per_host_concurrency: int = _env(16, "Requests in flight to one host, at most.")
     download_concurrency: int = _env(8, "Download worker threads.")
     max_image_bytes: int = _env(20_000_000, "Largest image body accepted, in bytes.")
-    max_image_pixels: int = _env(40_000_000, "Largest decoded image accepted, in pixels.")
+    max_image_pixels: int = _env(64_000_000, "Largest decoded image accepted, in pixels (a JPEG counts at the scale it is decoded).")
     prefer_large_images: bool = _env(True, "Ask eBay for s-l1600 instead of s-l500, falling back.")
 
     # --- embedding ----------------------------------------------------------

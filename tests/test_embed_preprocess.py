@@ -146,6 +146,32 @@ def test_decompression_bombs_are_refused_from_their_header(side):
         preprocess(_png_header_only(side, side), max_pixels=40_000_000)
 
 
+def test_a_200_mp_phone_jpeg_is_taken_at_the_scale_it_is_decoded():
+    """A 200 MP photo (16320x12240, a phone's high-resolution mode) decodes at 1/8 scale, 3 MP: it is no
+    bomb, though its header says more pixels than the limit, and more than Pillow's own refusal (179 MP)."""
+    from soldsight.price.views import load_photo
+
+    big = io.BytesIO()
+    Image.new("L", (16320, 12240), 128).save(big, "JPEG", quality=50)  # grey: 2.3 MB, 0.7 s to make
+    data = big.getvalue()
+    assert preprocess(data).shape == (SIZE, SIZE, 3)
+    assert max(load_photo(data, 64_000_000).size) == 640
+
+
+def test_the_limit_counts_a_jpeg_at_its_decoded_scale_and_a_png_whole():
+    from soldsight.price.views import load_photo
+
+    jpeg = image_bytes(noise_photo(4, (3000, 2000)), "JPEG", quality=80)
+    # For the 224 px network input it decodes at 1/8 (375x250); for the 640 px working copy at 1/2.
+    assert preprocess(jpeg, max_pixels=1_000_000).shape == (SIZE, SIZE, 3)
+    with pytest.raises(ImageRejected, match=r"too many pixels: 3000x2000 decodes at 1500x1000 = 1500000 > limit "
+                                            r"1000000 \(SOLDSIGHT_MAX_IMAGE_PIXELS\)"):
+        load_photo(jpeg, 1_000_000)
+    png = image_bytes(noise_photo(4, (1500, 1000)), "PNG")
+    with pytest.raises(ImageRejected, match=r"too many pixels: 1500x1000 = 1500000 > limit 1000000"):
+        preprocess(png, max_pixels=1_000_000)
+
+
 PHOTOS = Path(__file__).parent / "fixtures" / "photos"
 
 

@@ -72,7 +72,7 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     bomb = tmp_path / "bomb.png"
-    Image.new("L", (9000, 9000)).save(bomb)  # 81 Mpx, over the 40 Mpx limit
+    Image.new("L", (9000, 9000)).save(bomb)  # 81 Mpx, over the 64 Mpx limit
     photos = [price_world / answers[0]["photo"], not_image, empty, bomb, *[price_world / a["photo"] for a in answers[1:]]]
     got = price_photos(settings, photos, media="VG", sleeve="VG+", embedder=lite0_embedder)
     assert [a["status"] for a in got[1:4]] == ["error"] * 3

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from soldsight.embed import lite0
-from soldsight.embed.preprocess import PREPROCESS_VERSION, SIZE, preprocess as _preprocess
+from soldsight.embed.preprocess import DEFAULT_MAX_PIXELS, PREPROCESS_VERSION, SIZE, preprocess as _preprocess
 from soldsight.settings import Settings
 
 POOLINGS = ("avg", "gem")
@@ -85,7 +85,7 @@ class Embedder:
 
     def __init__(self, name: str, features_model, dim: int, weights_sha256: str, pooling: str = "avg",
                  *, caffe_preprocessing: bool = False, classifier=None, batch_size: int = 32,
-                 max_pixels: int = 40_000_000):
+                 max_pixels: int = DEFAULT_MAX_PIXELS):
         import tensorflow as tf
 
         if pooling not in POOLINGS:

@@ -1,9 +1,11 @@
 """Turns any photo into the uint8 [224,224,3] RGB array the embedders take; one policy for indexing and queries.
 
 Policy (PREPROCESS_VERSION 1), in order:
-1. Refuse images over settings.max_image_pixels before decoding them (decompression bombs).
-2. For JPEGs, let the decoder downscale by a power of two (Image.draft) while keeping both sides
+1. For JPEGs, let the decoder downscale by a power of two (Image.draft) while keeping both sides
    at least 224 / crop_fraction: a cheap, good-quality reduction that makes big photos 4-6x faster to decode.
+2. Refuse images whose decoded pixels (after step 1) exceed settings.max_image_pixels, from the header,
+   before decoding them (decompression bombs). So a 50-200 MP phone JPEG is taken at what it costs to
+   decode (1/8 scale: 3 MP), while a PNG or HEIC is counted whole.
 3. Apply the EXIF orientation (ImageOps.exif_transpose).
 4. Convert to RGB: transparent pixels (RGBA, LA, PA, P with transparency) are composited on white;
    16-bit and 32-bit greyscale (I;16*, I, F) are scaled to 0-255 (values / 257); CMYK, L, 1, P,
@@ -26,7 +28,10 @@ from PIL import Image, ImageOps
 
 PREPROCESS_VERSION = 1
 SIZE = 224
-DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_PIXELS = 64_000_000  # a 48-50 MP phone photo in any format; what a 200 MP JPEG decodes to at 1/8
+# Our own limit replaces Pillow's global one (89 MP warns, 179 MP raises at open), because it counts the
+# pixels actually decoded: Pillow's would refuse a 200 MP phone JPEG that decodes at 1/8 scale.
+Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageRejected(ValueError):
@@ -60,8 +65,12 @@ def _read_heif() -> None:
     register_heif_opener()
 
 
-def open_image(source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open a path, bytes or file object lazily, refusing an oversized image before it is decoded."""
+def open_image(source, max_pixels: int = DEFAULT_MAX_PIXELS, draft_side: int | None = None) -> Image.Image:
+    """Open a path, bytes or file object lazily, refusing an oversized image before it is decoded.
+
+    draft_side: a JPEG is set to decode at the smallest power-of-two scale whose sides stay at least
+    this long, and the limit counts those pixels.
+    """
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
     if _is_heif(source):
@@ -73,9 +82,14 @@ def open_image(source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageRejected(f"cannot identify image: {_short(exc)}") from None
     w, h = im.size
-    if w * h > max_pixels:
+    if draft_side and im.format == "JPEG":
+        im.draft("RGB", (draft_side, draft_side))
+    decoded = im.size[0] * im.size[1]
+    if decoded > max_pixels:
         im.close()
-        raise ImageRejected(f"too many pixels: {w}x{h} = {w * h} > limit {max_pixels}")
+        at = f" decodes at {im.size[0]}x{im.size[1]}" if im.size != (w, h) else ""
+        raise ImageRejected(f"too many pixels: {w}x{h}{at} = {decoded} > limit {max_pixels} "
+                            "(SOLDSIGHT_MAX_IMAGE_PIXELS)")
     if w < 1 or h < 1:
         raise ImageRejected(f"empty image {w}x{h}")
     return im
@@ -121,13 +135,12 @@ def preprocess(source, *, max_pixels: int = DEFAULT_MAX_PIXELS, crop_fraction: f
     elif isinstance(source, Image.Image):
         im = source
     else:
-        im = open_image(source, max_pixels)
+        # Both sides stay >= the size requested, so the crop still covers 224 pixels.
+        im = open_image(source, max_pixels, draft_side=math.ceil(SIZE / crop_fraction))
     opened = im if im is not source else None  # ours to close (a caller's PIL image is left open)
     try:
-        if im.format == "JPEG":
-            # Both sides stay >= the size requested, so the crop still covers 224 pixels.
-            need = math.ceil(SIZE / crop_fraction)
-            im.draft("RGB", (need, need))
+        if im.format == "JPEG":  # a caller's PIL image: decoded as small as the crop allows
+            im.draft("RGB", (math.ceil(SIZE / crop_fraction),) * 2)
         im.load()
         im = ImageOps.exif_transpose(im, in_place=True) or im  # in place: no copy when nothing to turn
         im = to_rgb(im)

@@ -29,10 +29,8 @@ VIEW_SETS = {
 
 def load_photo(source, max_pixels: int, work_side: int = 640) -> Image.Image:
     """Decode a photo once, upright (EXIF), RGB, at most work_side on its long side; ImageRejected if unusable."""
-    im = open_image(source, max_pixels)
+    im = open_image(source, max_pixels, draft_side=work_side)
     try:
-        if im.format == "JPEG":
-            im.draft("RGB", (work_side, work_side))
         im.load()
         im = to_rgb(ImageOps.exif_transpose(im))
         if max(im.size) > work_side:
