@@ -56,7 +56,18 @@ def test_grade_adjustment_moves_price_by_effects():
 
 def test_grades_normalised():
     assert normalise_grade("vg+") == "VG+" and normalise_grade("Near Mint") == "NM" and normalise_grade("EX") == "VG+"
-    assert normalise_grade("shiny") is None
+    assert normalise_grade("shiny") is None and normalise_grade(None) is None
+
+
+def test_a_grade_typed_at_the_prompt_means_what_it_means_in_a_listing():
+    """--media/--sleeve and the listings' grades go through one table: 'Excellent' was refused and
+    'VG-' unknown at the prompt while ingest read them as VG+ and G+."""
+    from soldsight.ingest.grades import GRADE_TABLE
+
+    for text, grade in GRADE_TABLE.items():
+        assert normalise_grade(text) == grade and normalise_grade(text.lower()) == grade, text
+    assert (normalise_grade("Excellent"), normalise_grade("EX-"), normalise_grade("VG-"), normalise_grade("Sealed")) == (
+        "VG+", "VG", "G+", "M")
 
 
 def test_grade_fit_recovers_effects_despite_item_prices():

@@ -9,7 +9,7 @@ from soldsight.commands.arguments import at_least
 NAME = "price"
 HELP = ("Identify the item in each photo and suggest a price (with a low-high range) from the most similar "
         "sold listings; --fit first builds the search index and fits the price model from the warehouse.")
-GRADE_HELP = "Goldmine grade: M NM VG+ VG G+ G F P"
+GRADE_HELP = "Goldmine grade: M NM VG+ VG G+ G F P; the UK EX, EX+, EX- and words such as 'Near Mint' too"
 
 
 def add_arguments(parser) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from soldsight.ingest.grades import to_goldmine
+
 GRADES = ("M", "NM", "VG+", "VG", "G+", "G", "F", "P")
 REFERENCE = "VG+"
 # Ridge penalty on grade terms: a grade seen in only a handful of items stays near the reference.
@@ -18,13 +20,8 @@ RIDGE = 1.0
 
 
 def normalise_grade(grade: str | None) -> str | None:
-    if grade is None:
-        return None
-    g = str(grade).strip().upper().replace("EX", "VG+")
-    aliases = {"MINT": "M", "NEAR MINT": "NM", "NM-": "NM", "M-": "NM", "VERY GOOD PLUS": "VG+",
-               "VERY GOOD": "VG", "GOOD PLUS": "G+", "GOOD": "G", "FAIR": "F", "POOR": "P"}
-    g = aliases.get(g, g)
-    return g if g in GRADES else None
+    """The Goldmine grade for a grade as a user or a listing writes it, by the one table ingest uses."""
+    return to_goldmine(grade)
 
 
 def weighted_quantile(values, weights, qs) -> np.ndarray:
