@@ -156,6 +156,9 @@ def test_a_200_mp_phone_jpeg_is_taken_at_the_scale_it_is_decoded():
     data = big.getvalue()
     assert preprocess(data).shape == (SIZE, SIZE, 3)
     assert max(load_photo(data, 64_000_000).size) == 640
+    # ...without switching off Pillow's own guard for the rest of the process.
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(data))
 
 
 def test_the_limit_counts_a_jpeg_at_its_decoded_scale_and_a_png_whole():

@@ -65,8 +65,7 @@ def validate_image(body: bytes, content_type: str | None, *, max_bytes: int, max
     if declared not in GENERIC_TYPES and CONTENT_TYPES.get(declared) != magic:
         return Invalid("content_type_mismatch", SUSPECT, f"Content-Type {declared} but the bytes are {magic}")
     # No warnings.catch_warnings() here: it swaps process-wide state and is not thread-safe. Our own
-    # pixel limit rejects bombs from the header, whether or not Pillow's global one is on (importing
-    # soldsight.embed.preprocess switches it off); a download is checked whole, at its full size.
+    # pixel limit (below Pillow's) rejects bombs; Pillow's error covers the rest.
     try:
         with Image.open(io.BytesIO(body), formats=[magic]) as im:
             width, height = im.size

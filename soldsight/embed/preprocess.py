@@ -24,14 +24,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, JpegImagePlugin
 
 PREPROCESS_VERSION = 1
 SIZE = 224
 DEFAULT_MAX_PIXELS = 64_000_000  # a 48-50 MP phone photo in any format; what a 200 MP JPEG decodes to at 1/8
-# Our own limit replaces Pillow's global one (89 MP warns, 179 MP raises at open), because it counts the
-# pixels actually decoded: Pillow's would refuse a 200 MP phone JPEG that decodes at 1/8 scale.
-Image.MAX_IMAGE_PIXELS = None
 
 
 class ImageRejected(ValueError):
@@ -42,19 +39,30 @@ class ImageRejected(ValueError):
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
-def _is_heif(source) -> bool:
-    """Whether the file starts like a HEIF image; a file object is left where it was."""
+def _head(source, n: int = 12) -> bytes:
+    """The file's first bytes; a file object is left where it was."""
     if isinstance(source, (str, Path)):
         try:
             with open(source, "rb") as f:
-                head = f.read(12)
+                return f.read(n)
         except OSError:
-            return False  # Image.open gives the reason
-    else:
-        at = source.tell()
-        head = source.read(12)
-        source.seek(at)
+            return b""  # Image.open gives the reason
+    at = source.tell()
+    head = source.read(n)
+    source.seek(at)
+    return head
+
+
+def _is_heif(head: bytes) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def _open(source, head: bytes, draft_side: int | None) -> Image.Image:
+    if draft_side and head[:3] == b"\xff\xd8\xff":
+        # Not through Image.open, whose process-wide bomb check (89 MP warns, 179 MP raises) reads the
+        # header's size: a phone's 200 MP JPEG decodes at 1/8 scale, and our limit counts that instead.
+        return JpegImagePlugin.JpegImageFile(source)
+    return Image.open(source)
 
 
 @lru_cache(maxsize=1)
@@ -73,10 +81,11 @@ def open_image(source, max_pixels: int = DEFAULT_MAX_PIXELS, draft_side: int | N
     """
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
-    if _is_heif(source):
+    head = _head(source)
+    if _is_heif(head):
         _read_heif()
     try:
-        im = Image.open(source)
+        im = _open(source, head, draft_side)
     except Image.DecompressionBombError as exc:
         raise ImageRejected(f"too many pixels: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
