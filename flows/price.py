@@ -23,11 +23,14 @@ def price(
     sleeve: str | None = None,
     top_k: int | None = None,
     move: bool = True,
+    currency: str | None = None,
+    days: int | None = None,
 ) -> dict:
     """Identify and price each photo; store every suggestion; move each photo to done/ or failed/.
 
     photos: paths to price (default: every photo in <home>/inbox/photos). media, sleeve: the
-    item's Goldmine grades, to adjust the price for condition. move: file the photos afterwards.
+    item's grades, to adjust the price for condition. move: file the photos afterwards.
+    currency, days: only comparables sold in this ISO currency, or in the last N days.
     """
     started = datetime.now(timezone.utc)
     settings = settings_for(home)
@@ -36,7 +39,7 @@ def price(
     ensure_limits(proxy_slots=settings.download_concurrency)
 
     batch = photos if photos is not None else inbox_photos(home)
-    results = price_photos(home, batch, len(batch), media, sleeve, top_k)
+    results = price_photos(home, batch, len(batch), media, sleeve, top_k, currency, days)
     reports = [price_report(results)]
     if move:
         reports.append(file_photos(results))

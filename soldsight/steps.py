@@ -144,25 +144,30 @@ def backtest_markdown(figures: dict) -> str:
 
 
 def price(settings: Settings, photos: list[str], media: str | None = None, sleeve: str | None = None,
-          top_k: int | None = None) -> list[dict]:
-    """Price the photos in one batch (stored in price_suggestions); one compact answer per photo."""
+          top_k: int | None = None, currency: str | None = None, days: int | None = None) -> list[dict]:
+    """Price the photos (stored in price_suggestions); one compact answer per photo."""
     if not photos:
         return []
     from soldsight.price.service import price_photos
 
-    answers = price_photos(settings, photos, media=media, sleeve=sleeve, top=top_k)
+    answers = price_photos(settings, photos, media=media, sleeve=sleeve, top=top_k, currency=currency, days=days)
     keep = ("photo", "status", "reason", "suggested_price", "low", "high", "currency", "n_comparables")
-    return [{**{k: a.get(k) for k in keep},
-             "match": {k: (a.get("match") or {}).get(k) for k in ("listing_id", "title", "similarity")}}
+    match_keys = ("listing_id", "title", "artist", "release_year", "similarity")
+    return [{**{k: a.get(k) for k in keep}, "match": {k: (a.get("match") or {}).get(k) for k in match_keys}}
             for a in answers]
 
 
 def price_rows(results: list[dict]) -> list[dict]:
     """The price answers as table rows for people."""
-    return [{"photo": Path(r["photo"]).name, "status": r["status"], "match": r["match"]["title"] or "-",
+    return [{"photo": Path(r["photo"]).name, "status": r["status"], "item": _item(r["match"]) or "-",
+             "match": r["match"]["title"] or "-",
              "similarity": r["match"]["similarity"], "suggested": r["suggested_price"], "low": r["low"],
              "high": r["high"], "currency": r["currency"] or "-", "comparables": r["n_comparables"],
              "reason": r["reason"] or "-"} for r in results]
+
+
+def _item(match: dict) -> str:
+    return ", ".join(str(v) for v in (match.get("artist"), match.get("release_year")) if v)
 
 
 def price_summary(results: list[dict]) -> dict:

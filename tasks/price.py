@@ -68,10 +68,11 @@ def inbox_photos(home: str) -> list[str]:
 
 @task(name="price-photos", task_run_name="price-{n_photos}-photos", cache_policy=NO_CACHE, **RETRY)
 def price_photos(home: str, photos: list[str], n_photos: int, media: str | None = None,
-                 sleeve: str | None = None, top_k: int | None = None) -> list[dict]:
+                 sleeve: str | None = None, top_k: int | None = None, currency: str | None = None,
+                 days: int | None = None) -> list[dict]:
     """One compact answer per photo (the comparables stay in price_suggestions)."""
     with warehouse_write():
-        return steps.price(settings_for(home), photos, media, sleeve, top_k)
+        return steps.price(settings_for(home), photos, media, sleeve, top_k, currency, days)
 
 
 @task(name="price-report", task_run_name="price-suggestions-report", cache_policy=NO_CACHE)

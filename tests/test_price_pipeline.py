@@ -254,6 +254,20 @@ def test_filters_that_leave_no_comparables_say_so(fitted, price_world, lite0_emb
     assert price(days=1)["reason"] == "no comparables: the price index has no listing sold in the last 1 day"
 
 
+def test_the_flow_step_takes_the_filters_and_names_the_item(fitted, price_world):
+    from soldsight import steps
+
+    settings, _ = fitted
+    photo = str(price_world / answers_file(price_world)[1]["photo"])
+    [plain] = steps.price(settings, [photo])
+    assert set(plain["match"]) == {"listing_id", "title", "artist", "release_year", "similarity"}
+    [row] = steps.price_rows([plain])
+    assert row["item"] == f"{plain['match']['artist']}, {plain['match']['release_year']}"
+    [filtered] = steps.price(settings, [photo], currency="jpy", days=30)
+    assert (filtered["status"], filtered["reason"]) == (
+        "insufficient", "no comparables: the price index has no listing sold in JPY in the last 30 days")
+
+
 def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedder):
     from dataclasses import replace
 
