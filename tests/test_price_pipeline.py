@@ -1,4 +1,6 @@
-"""End to end on a small generated world: fit, price held-out photos (and bad files), backtest, CLI."""
+"""End to end on a small generated world: fit, price held-out photos (and bad files), backtest.
+
+The `soldsight price` command itself is in test_price_cli.py; both share the session's price_fitted."""
 from __future__ import annotations
 
 import hashlib
@@ -9,47 +11,14 @@ from PIL import Image
 
 from soldsight.price.index import IndexConfig
 from soldsight.price.service import fit_price_model, price_photos
+from tests.fixtures.price import ANSWER_FIELDS as FIELDS, answers_file, own_home
 from warehouse.connection import open_warehouse
 
-FIELDS = {"photo", "status", "reason", "match", "suggested_price", "low", "high", "currency", "comparables"}
 COMP_FIELDS = {"listing_id", "title", "total_price", "similarity", "sold_at", "image_path"}
 
 
-@pytest.fixture(scope="module")
-def fitted(price_world, lite0_embedder, tmp_path_factory):
-    from soldsight.settings import Settings
-    from tests.fixtures.price import load_world_warehouse
-
-    settings = Settings(home=tmp_path_factory.mktemp("price-home"))
-    load_world_warehouse(settings, price_world)
-    with open_warehouse(settings) as con:  # a row of an earlier fit's index, which the fit must drop
-        con.execute("INSERT INTO price_index (index_id, source, listing_id, sha256, rotation, image_path, currency, sold_at, vector, indexed_at) "
-                    "VALUES ('old-fit', 'ebay', 'x', 'x', 0, 'images/x.jpg', 'USD', now(), [1.0, 0.0], now())")
-    summary = fit_price_model(settings, embedder=lite0_embedder,
-                              config=IndexConfig(dim=64, view_set="crops5", augment_per_photo=1))
-    return settings, summary
-
-
-def own_home(settings, tmp_path, **changes):
-    """The fitted home copied, with no price_suggestions: the rows a test counts are its own alone."""
-    import shutil
-    from dataclasses import replace
-
-    copy = replace(settings, home=tmp_path / "home", **changes)
-    shutil.copytree(settings.home, copy.home)
-    with open_warehouse(copy) as con:
-        con.execute("DELETE FROM price_suggestions")
-    return copy
-
-
-def answers_file(world):
-    from world.generate import load_answers
-
-    return load_answers(world)
-
-
-def test_fit_indexes_listings_and_stores_versioned_models(fitted):
-    settings, summary = fitted
+def test_fit_indexes_listings_and_stores_versioned_models(price_fitted):
+    settings, summary = price_fitted
     assert summary["index"]["rows"] > 0 and summary["index"]["unreadable"] == 0
     with open_warehouse(settings) as con:
         assert con.execute("SELECT DISTINCT index_id FROM price_index").fetchall() == [(summary["index"]["index_id"],)]
@@ -64,8 +33,8 @@ def test_fit_indexes_listings_and_stores_versioned_models(fitted):
     assert grades["media"]["G"] < 0 < grades["media"]["NM"]
 
 
-def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder, tmp_path):
-    settings, _ = fitted
+def test_price_held_out_photos_and_bad_files(price_fitted, price_world, lite0_embedder, tmp_path):
+    settings = own_home(price_fitted[0], tmp_path)  # it counts the rows it stores
     answers = answers_file(price_world)[:4]
     not_image = tmp_path / "notes.jpg"
     not_image.write_text("this is not a photo")
@@ -114,10 +83,10 @@ def test_price_held_out_photos_and_bad_files(fitted, price_world, lite0_embedder
         assert json.loads(con.execute("SELECT output FROM price_suggestions WHERE photo = ?", [str(photos[0])]).fetchall()[0][0]) == twice[1]
 
 
-def test_rerank_setting_and_argument(fitted, price_world, lite0_embedder):
+def test_rerank_setting_and_argument(price_fitted, price_world, lite0_embedder):
     from dataclasses import replace
 
-    settings, _ = fitted
+    settings, _ = price_fitted
     photo = price_world / answers_file(price_world)[0]["photo"]
 
     def verified(s, **kw):
@@ -133,7 +102,7 @@ def test_rerank_setting_and_argument(fitted, price_world, lite0_embedder):
     assert verified(settings)[1] == min(IndexConfig().rerank_top, len(off["comparables"]))   # unset: the fitted 20
 
 
-def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_world, lite0_embedder, tmp_path):
+def test_fit_stores_local_features_so_a_query_embeds_only_itself(price_fitted, price_world, lite0_embedder, tmp_path):
     import shutil
     from dataclasses import replace
 
@@ -141,7 +110,7 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_w
     from soldsight.price.local_fit import fit_local_features, previous_store
     from soldsight.price.service import load_state
 
-    settings, summary = fitted
+    settings, summary = price_fitted
     with open_warehouse(settings) as con:
         state = load_state(con, settings.home)
         indexed = {r[0] for r in con.execute("SELECT DISTINCT image_path FROM price_index").fetchall()}
@@ -164,8 +133,8 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(fitted, price_w
     assert again["computed"] == 0 and again["reused"] == len(indexed)
 
 
-def test_condition_moves_the_price(fitted, price_world, lite0_embedder):
-    settings, _ = fitted
+def test_condition_moves_the_price(price_fitted, price_world, lite0_embedder):
+    settings, _ = price_fitted
     photo = price_world / answers_file(price_world)[0]["photo"]
     good, poor = (price_photos(settings, [photo], media=g, sleeve=g, embedder=lite0_embedder, store=False)[0]
                   for g in ("NM", "G"))
@@ -175,10 +144,10 @@ def test_condition_moves_the_price(fitted, price_world, lite0_embedder):
         assert good["status"] == poor["status"]
 
 
-def test_backtest_writes_model_and_baselines(fitted):
+def test_backtest_writes_model_and_baselines(price_fitted):
     from soldsight.price.backtest import run_backtest
 
-    settings, _ = fitted
+    settings, _ = price_fitted
     result = run_backtest(settings)
     assert {"model", "global_median", "same_query_median"} <= set(result)
     assert 0 <= result["model"]["top1"] <= result["model"]["top5"] <= 1
@@ -188,59 +157,8 @@ def test_backtest_writes_model_and_baselines(fitted):
     assert methods == {"model", "global_median", "same_query_median"}
 
 
-def test_cli_help_and_json(fitted, price_world, capsys, monkeypatch, lite0_embedder):
-    from soldsight import cli
-
-    settings, _ = fitted
-    with pytest.raises(SystemExit):
-        cli.main(["price", "--help"])
-    assert "--media" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        cli.main(["backtest", "--help"])
-    monkeypatch.setenv("SOLDSIGHT_HOME", str(settings.home))
-    # The session's embedder stands in for a fresh load, to keep the suite fast.
-    monkeypatch.setattr("soldsight.embed.load_embedder", lambda *a, **k: lite0_embedder)
-    photo = price_world / answers_file(price_world)[1]["photo"]
-    assert cli.main(["price", str(photo), "--json", "--top", "3"]) == 0
-    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert FIELDS <= set(line) and len(line["comparables"]) <= 3
-    assert cli.main(["backtest"]) == 0
-    assert "same_query_median" in capsys.readouterr().out
-
-
-def test_cli_prices_the_photos_in_a_folder_and_says_what_it_left_out(fitted, price_world, capsys, monkeypatch,
-                                                                     lite0_embedder, tmp_path):
-    import shutil
-
-    from soldsight import cli
-
-    settings, _ = fitted
-    monkeypatch.setenv("SOLDSIGHT_HOME", str(settings.home))
-    monkeypatch.setattr("soldsight.embed.load_embedder", lambda *a, **k: lite0_embedder)
-    shoot, empty = tmp_path / "shoot", tmp_path / "empty"
-    shoot.mkdir()
-    empty.mkdir()
-    for i, answer in enumerate(answers_file(price_world)[:2]):
-        shutil.copy(price_world / answer["photo"], shoot / f"p{i}{(price_world / answer['photo']).suffix}")
-    (shoot / "notes.txt").write_text("taken at the fair")
-
-    assert cli.main(["price", str(shoot), "--json"]) == 0
-    out, err = capsys.readouterr()
-    answers = [json.loads(line) for line in out.splitlines()]
-    assert [a["photo"] for a in answers] == [str(p) for p in sorted(shoot.glob("p*"))]
-    assert all(a["status"] != "error" for a in answers)
-    assert "not priced: 1 other file (notes.txt)" in err
-
-    # A folder with no photos is an error the user sees; the photos beside it are still priced.
-    first = sorted(shoot.glob("p*"))[0]
-    assert cli.main(["price", str(empty), str(first), "--json"]) == 1
-    out, err = capsys.readouterr()
-    assert len(out.splitlines()) == 1 and f"{empty}: no photos in this folder" in err
-    assert cli.main(["price", str(empty)]) == 1 and capsys.readouterr().out == ""
-
-
-def test_filters_that_leave_no_comparables_say_so(fitted, price_world, lite0_embedder):
-    settings, _ = fitted
+def test_filters_that_leave_no_comparables_say_so(price_fitted, price_world, lite0_embedder):
+    settings, _ = price_fitted
     photo = price_world / answers_file(price_world)[1]["photo"]
     price = lambda **kw: price_photos(settings, [photo], embedder=lite0_embedder, store=False, **kw)[0]  # noqa: E731
     currency = price()["currency"]
@@ -254,10 +172,10 @@ def test_filters_that_leave_no_comparables_say_so(fitted, price_world, lite0_emb
     assert price(days=1)["reason"] == "no comparables: the price index has no listing sold in the last 1 day"
 
 
-def test_the_flow_step_takes_the_filters_and_names_the_item(fitted, price_world):
+def test_the_flow_step_takes_the_filters_and_names_the_item(price_fitted, price_world):
     from soldsight import steps
 
-    settings, _ = fitted
+    settings, _ = price_fitted
     photo = str(price_world / answers_file(price_world)[1]["photo"])
     [plain] = steps.price(settings, [photo])
     assert set(plain["match"]) == {"listing_id", "title", "artist", "release_year", "similarity"}
@@ -268,39 +186,15 @@ def test_the_flow_step_takes_the_filters_and_names_the_item(fitted, price_world)
         "insufficient", "no comparables: the price index has no listing sold in JPY in the last 30 days")
 
 
-def test_below_threshold_abstains_with_reason(fitted, price_world, lite0_embedder):
+def test_below_threshold_abstains_with_reason(price_fitted, price_world, lite0_embedder):
     from dataclasses import replace
 
-    settings, _ = fitted
+    settings, _ = price_fitted
     strict = replace(settings, match_threshold=0.9999)
     photo = price_world / answers_file(price_world)[2]["photo"]
     got = price_photos(strict, [photo], embedder=lite0_embedder, store=False)[0]
     assert got["status"] == "no_match" and "no confident match" in got["reason"]
     assert got["suggested_price"] is None and got["match"]["similarity"] < 0.9999
-
-
-@pytest.mark.parametrize("litert", ["1", "0"])  # LiteRT from the fit's export; without it, the numpy engine
-def test_cold_price_command_answers_without_tensorflow(fitted, price_world, lite0_embedder, litert):
-    """A new process pricing one photo skips TensorFlow's start-up and agrees with TensorFlow."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    settings, _ = fitted
-    photo = price_world / answers_file(price_world)[3]["photo"]
-    script = ("import json, sys\nfrom soldsight import cli\nrc = cli.main(['price', sys.argv[1], '--json'])\n"
-              "print(json.dumps({'rc': rc, 'tensorflow': 'tensorflow' in sys.modules, 'litert': 'ai_edge_litert' in sys.modules}))")
-    env = {**os.environ, "SOLDSIGHT_HOME": str(settings.home), "SOLDSIGHT_LITERT": litert}
-    run = subprocess.run([sys.executable, "-c", script, str(photo)], env=env, capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parents[1], timeout=300, check=False)
-    lines = run.stdout.strip().splitlines()
-    assert json.loads(lines[-1]) == {"rc": 0, "tensorflow": False, "litert": litert == "1"}, run.stderr[-2000:]
-    cold = json.loads(lines[-2])
-    [warm] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
-    assert cold["status"] == warm["status"] and cold["match"] == warm["match"]
-    assert cold["suggested_price"] == pytest.approx(warm["suggested_price"], rel=1e-3)
-    assert [c["listing_id"] for c in cold["comparables"][:5]] == [c["listing_id"] for c in warm["comparables"][:5]]
 
 
 def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, lite0_embedder, tmp_path):
@@ -346,7 +240,7 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
         assert con.execute("SELECT count(*) FROM price_index").fetchall()[0][0] == summary["index"]["rows"]
 
 
-def test_price_without_the_block_model_falls_back(fitted, price_world, lite0_embedder):
+def test_price_without_the_block_model_falls_back(price_fitted, price_world, lite0_embedder):
     """A home whose LiteRT export has only the head (an embed run, or a fit from before LiteRT) still prices."""
     import os
     import subprocess
@@ -355,7 +249,7 @@ def test_price_without_the_block_model_falls_back(fitted, price_world, lite0_emb
 
     from soldsight.embed.litert_engine import block_file, models_dir
 
-    settings, _ = fitted
+    settings, _ = price_fitted
     photo = price_world / answers_file(price_world)[3]["photo"]
     block = models_dir(settings.home) / block_file(IndexConfig().rerank_block)
     aside = block.with_name("aside.tflite")
@@ -374,14 +268,14 @@ def test_price_without_the_block_model_falls_back(fitted, price_world, lite0_emb
     assert any("inliers" in c for c in answer["comparables"])  # re-ranked, on another engine
 
 
-def test_many_photos_are_priced_batch_by_batch(fitted, price_world, lite0_embedder, tmp_path):
+def test_many_photos_are_priced_batch_by_batch(price_fitted, price_world, lite0_embedder, tmp_path):
     """SOLDSIGHT_PRICE_BATCH photos at a time: the answers of one big batch, in order; each batch stored before
     its answers come out; a photo read only when its batch is next (so memory stays flat for any number)."""
     import shutil
 
     from soldsight.price.service import iter_prices
 
-    small = own_home(fitted[0], tmp_path, price_batch=2)
+    small = own_home(price_fitted[0], tmp_path, price_batch=2)
     originals = [price_world / a["photo"] for a in answers_file(price_world)[:5]]
     bad = tmp_path / "bad.jpg"
     bad.write_text("not a photo")
@@ -407,35 +301,12 @@ def test_many_photos_are_priced_batch_by_batch(fitted, price_world, lite0_embedd
         assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == len(photos)
 
 
-def test_a_heic_photo_is_priced(fitted, lite0_embedder):
+def test_a_heic_photo_is_priced(price_fitted, lite0_embedder):
     """Phones save HEIC; it is read like any other photo (not a world album, so any status but error)."""
     from pathlib import Path
 
-    settings, _ = fitted
+    settings, _ = price_fitted
     heic = Path(__file__).parent / "fixtures" / "photos" / "sleeve.heic"
     [answer] = price_photos(settings, [heic], embedder=lite0_embedder, store=False)
     assert answer["status"] in ("ok", "no_match", "insufficient"), answer["reason"]
     assert answer["comparables"]
-
-
-def test_a_reader_that_stops_early_ends_the_command_quietly(fitted, price_world, tmp_path):
-    """`soldsight price *.jpg --json | head -1`: no traceback, the pipe's exit status, the printed batch stored."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    own = own_home(fitted[0], tmp_path)
-    photo = price_world / answers_file(price_world)[0]["photo"]
-    env = {**os.environ, "SOLDSIGHT_HOME": str(own.home), "SOLDSIGHT_PRICE_BATCH": "8"}
-    # 40 answers of ~5 KB each: more than a pipe holds, so the command is still writing when the reader goes.
-    proc = subprocess.Popen([sys.executable, "-m", "soldsight", "price", *[str(photo)] * 40, "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1])
-    first = json.loads(proc.stdout.readline())
-    proc.stdout.close()
-    err = proc.stderr.read().decode()
-    assert proc.wait(timeout=300) == 141, err[-2000:]
-    assert "Traceback" not in err and "BrokenPipe" not in err, err[-2000:]
-    assert first["status"] != "error"
-    with open_warehouse(own) as con:
-        assert con.execute("SELECT count(*) FROM price_suggestions WHERE photo = ?", [str(photo)]).fetchall()[0][0] == 1
