@@ -159,15 +159,13 @@ def price(settings: Settings, photos: list[str], media: str | None = None, sleev
 
 def price_rows(results: list[dict]) -> list[dict]:
     """The price answers as table rows for people."""
-    return [{"photo": Path(r["photo"]).name, "status": r["status"], "item": _item(r["match"]) or "-",
+    from soldsight.price.search import item_name
+
+    return [{"photo": Path(r["photo"]).name, "status": r["status"], "item": item_name(r["match"]) or "-",
              "match": r["match"]["title"] or "-",
              "similarity": r["match"]["similarity"], "suggested": r["suggested_price"], "low": r["low"],
              "high": r["high"], "currency": r["currency"] or "-", "comparables": r["n_comparables"],
              "reason": r["reason"] or "-"} for r in results]
-
-
-def _item(match: dict) -> str:
-    return ", ".join(str(v) for v in (match.get("artist"), match.get("release_year")) if v)
 
 
 def price_summary(results: list[dict]) -> dict:

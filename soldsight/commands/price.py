@@ -74,8 +74,10 @@ def _fit_text(s: dict) -> str:
 def _text(a: dict, top: int | None) -> str:
     lines = [f"{a['photo']}: {a['status']}" + (f" - {a['reason']}" if a["reason"] else "")]
     if a["match"]:
+        from soldsight.price.search import item_name
+
         m = a["match"]
-        item = ", ".join(str(v) for v in (m.get("artist"), m.get("release_year")) if v)
+        item = item_name(m)
         lines.append(f"  match: {item + ': ' if item else ''}{m['title']} (listing {m['listing_id']}, "
                      f"similarity {m['similarity']:.3f})")
     if a["status"] == "ok":

@@ -24,9 +24,10 @@ def photo_paths(args: list[str | Path]) -> PhotoPaths:
             found.photos.append(arg)
             continue
         photos = pending_files(arg, PHOTO_SUFFIXES)
-        others = sorted(p.name for p in arg.iterdir() if p.is_file() and not p.name.startswith(".")
-                        and p not in photos)
-        subfolders = sorted(p.name for p in arg.iterdir() if p.is_dir() and not p.name.startswith("."))
+        taken = set(photos)  # a set: a folder may hold thousands of photos
+        rest = [p for p in arg.iterdir() if not p.name.startswith(".") and p not in taken]
+        others = sorted(p.name for p in rest if p.is_file())
+        subfolders = sorted(p.name for p in rest if p.is_dir())
         found.photos.extend(photos)
         if not photos:
             found.empty_folders.append(arg)

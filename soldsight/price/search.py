@@ -78,3 +78,8 @@ def identify(comps: list[dict], threshold: float) -> dict:
         return {"match": match, "confident": False,
                 "reason": f"no confident match: best similarity {top_similarity:.3f} is below the threshold {threshold:.3f}"}
     return {"match": match, "confident": True, "reason": None}
+
+
+def item_name(match: dict) -> str:
+    """'Vera Marlowe, 1990': the matched item as its listing's details name it; '' when they are missing."""
+    return ", ".join(str(v) for v in (match.get("artist"), match.get("release_year")) if v)
