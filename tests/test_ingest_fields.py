@@ -18,6 +18,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
     ("E-", "VG"),
     ("E", "VG+"),
     ("VG+", "VG+"),
+    ("VG++", "VG+"),
     ("Good Plus (G+)", "G+"),
     ("Fair (F)", "F"),
     ("See Item Description", None),

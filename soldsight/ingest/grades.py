@@ -10,14 +10,15 @@ GOLDMINE = ("M", "NM", "VG+", "VG", "G+", "G", "F", "P")
 # Seller text (upper-cased, spaces folded) -> Goldmine grade.
 # The UK "Record Collector" scale's Excellent (EX, E) is Goldmine VG+. Its plus and minus
 # variants round down to the next Goldmine grade, so a suggestion never flatters the item:
-# E+ / EX+ -> VG+, E- / EX- -> VG. "Sealed" is Mint by definition.
+# E+ / EX+ -> VG+, E- / EX- -> VG. "Sealed" is Mint by definition. Some eBay sellers write VG++
+# for "between VG+ and NM": it rounds down to VG+ for the same reason.
 GRADE_TABLE: dict[str, str] = {
     "M": "M", "MINT": "M", "SEALED": "M", "M/M": "M",
     "NM": "NM", "NEAR MINT": "NM", "NM OR M-": "NM", "M-": "NM", "MINT-": "NM", "MINT MINUS": "NM", "NM-": "NM",
     "EX+": "VG+", "E+": "VG+", "EXCELLENT PLUS": "VG+",
     "EX": "VG+", "E": "VG+", "EXCELLENT": "VG+",
     "EX-": "VG", "E-": "VG", "EXCELLENT MINUS": "VG",
-    "VG+": "VG+", "VERY GOOD PLUS": "VG+", "VG PLUS": "VG+",
+    "VG++": "VG+", "VG+": "VG+", "VERY GOOD PLUS": "VG+", "VG PLUS": "VG+",
     "VG": "VG", "VERY GOOD": "VG",
     "VG-": "G+", "VERY GOOD MINUS": "G+",
     "G+": "G+", "GOOD PLUS": "G+",
