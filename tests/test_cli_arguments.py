@@ -30,10 +30,25 @@ def test_a_count_that_is_not_a_number_is_refused_by_name(capsys):
     assert "argument --limit: 'ten' is not a whole number" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["-1", "nan", "soon"])
+def test_a_page_age_below_zero_is_refused(value, capsys, tmp_path, monkeypatch):
+    # A negative --max-age-hours made every saved page stale: the resume state was quietly ignored.
+    monkeypatch.setenv("SOLDSIGHT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOLDSIGHT_MARKETPLACE_URL", "http://127.0.0.1:9")  # nothing listens: no network either way
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["scrape", "--max-age-hours", value, "--direct"])
+    assert stop.value.code == 2
+    assert "argument --max-age-hours:" in capsys.readouterr().err
+    assert not (tmp_path / "home").exists()
+
+
 def test_the_floors_admit_their_own_value():
     from soldsight.commands.arguments import at_least
 
     assert at_least(0)("0") == 0 and at_least(1)("1") == 1 and at_least(1)("250") == 250
+    from soldsight.commands.arguments import hours_at_least
+
+    assert hours_at_least(0)("0") == 0.0 and hours_at_least(0)("0.5") == 0.5
 
 
 def test_a_negative_limit_is_refused_by_the_plain_functions_too(tmp_path):

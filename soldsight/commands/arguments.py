@@ -16,3 +16,17 @@ def at_least(floor: int):
         return n
 
     return whole_number
+
+
+def hours_at_least(floor: float):
+    """A number of hours of at least `floor` (a negative age would make every saved page stale)."""
+    def hours(text: str) -> float:
+        try:
+            n = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not n >= floor:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be at least {floor:g}, not {text}")
+        return n
+
+    return hours
