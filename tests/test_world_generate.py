@@ -187,3 +187,22 @@ def test_cli_writes_a_world_and_an_export(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert (summary["albums"], summary["photos"], summary["queries"]) == (4, 8, 2)
     assert (tmp_path / "export.json").exists() and (tmp_path / "answers.json").exists()
+
+
+@pytest.mark.parametrize("flags, said", [
+    (["--albums", "0"], "need at least one album and at least one photo per album, not 0 albums and 8 photos"),
+    (["--albums", "4", "--photos", "3"], "not 4 albums and 3 photos"),
+    (["--queries", "-2"], "queries must be at least 0, not -2"),
+    (["--workers", "0"], "--workers must be at least 1, not 0"),
+])
+def test_cli_refuses_sizes_no_world_can_have(flags, said, tmp_path, capsys):
+    # These used to end in a traceback (or, for --queries -2, a world with no queries).
+    from world.generate.__main__ import main
+
+    args = {"--albums": "4", "--photos": "8", "--out": str(tmp_path / "w")}
+    args.update(zip(flags[::2], flags[1::2]))
+    with pytest.raises(SystemExit) as stop:
+        main([x for kv in args.items() for x in kv])
+    assert stop.value.code == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()

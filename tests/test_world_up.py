@@ -92,3 +92,17 @@ def test_world_up_help_lists_its_options():
                          capture_output=True, text=True, check=True).stdout
     for option in ("--dir", "--seed", "--albums", "--photos", "--port", "--proxy-modes", "--fault"):
         assert option in out
+
+
+@pytest.mark.parametrize("flags, said", [
+    (["--albums", "0"], "need at least one album"),
+    (["--queries", "-1"], "queries must be at least 0, not -1"),
+    (["--proxies", "-1"], "--proxies must be at least 0"),
+])
+def test_world_up_refuses_sizes_before_generating_anything(flags, said, tmp_path, capsys):
+    from soldsight import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["world", "up", "--dir", str(tmp_path / "w"), *flags])
+    assert said in str(stop.value.code)
+    assert not (tmp_path / "w").exists()

@@ -44,8 +44,15 @@ def parse_faults(items: list[str]) -> dict[str, float]:
 
 
 def start_from_args(args):
+    from world.generate import check_sizes
     from world.up import up
 
+    try:
+        check_sizes(args.albums, args.photos, args.queries)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    if args.proxies < 0 or not 0 <= args.port <= 65535:
+        raise SystemExit(f"error: --proxies must be at least 0 and --port 0-65535, not {args.proxies} and {args.port}")
     modes = [m.strip() for m in args.proxy_modes.split(",") if m.strip()]
     bad = [m for m in modes if m not in MODES]
     if bad:

@@ -51,14 +51,22 @@ def _run(fn, items, workers: int):
         return list(pool.map(fn, items, chunksize=max(1, len(items) // (workers * 8))))
 
 
+def check_sizes(albums: int, photos: int, queries: int | None) -> None:
+    """ValueError, with what was asked, for sizes no world can have; the CLIs call it before anything runs."""
+    if albums < 1 or photos < albums:
+        raise ValueError(f"need at least one album and at least one photo per album, not {albums} albums "
+                         f"and {photos} photos")
+    if queries is not None and queries < 0:
+        raise ValueError(f"queries must be at least 0, not {queries}")
+
+
 def generate(out: Path | str, seed: int = 0, albums: int = 60, photos: int = 400, queries: int | None = None,
              workers: int | None = None, as_of: datetime | None = None) -> dict:
     """Write a world of `albums` sleeves and `photos` listing photos into `out`; returns a summary.
 
     The same arguments always give the same files (byte for byte with the same Pillow build).
     """
-    if albums < 1 or photos < albums:
-        raise ValueError("need at least one album and at least one photo per album")
+    check_sizes(albums, photos, queries)
     out = Path(out)
     for sub in ("images", "queries", "sleeves"):
         shutil.rmtree(out / sub, ignore_errors=True)

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from world.generate import generate, write_export
+from world.generate import check_sizes, generate, write_export
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export-base", default=None,
                    help="also write export.json with image URLs on this base, e.g. http://127.0.0.1:8001")
     args = p.parse_args(argv)
+    try:
+        check_sizes(args.albums, args.photos, args.queries)
+    except ValueError as exc:
+        p.error(str(exc))
+    if args.workers is not None and args.workers < 1:
+        p.error(f"--workers must be at least 1, not {args.workers}")
     summary = generate(args.out, seed=args.seed, albums=args.albums, photos=args.photos,
                        queries=args.queries, workers=args.workers)
     if args.export_base:
