@@ -166,7 +166,7 @@ def accuracy(settings, world, embedder, rerank=None):
     answers = load_answers(world)
     album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(world)["listings"]}
     t1 = t5 = abstain = 0
-    errors, inside = [], []
+    errors, inside, named = [], [], []
     for a in answers:
         r = price_photos(settings, [world / a["photo"]], media=a["media_grade"], sleeve=a["sleeve_grade"],
                          embedder=embedder, store=False, rerank=rerank)[0]
@@ -174,6 +174,9 @@ def accuracy(settings, world, embedder, rerank=None):
         t1 += seen[:1] == [a["album_id"]]
         t5 += a["album_id"] in seen[:5]
         abstain += r["status"] == "no_match"
+        # (named a close second, first was wrong, the truth was the match or a close second)
+        either = [album.get(x["listing_id"]) for x in [r["match"] or {"listing_id": None}, *r["alternatives"]]]
+        named.append((bool(r["alternatives"]), seen[:1] != [a["album_id"]], a["album_id"] in either))
         if r["status"] == "ok":
             errors.append(abs(r["suggested_price"] - a["true_total_price"]) / a["true_total_price"])
             inside.append(r["low"] <= a["true_total_price"] <= r["high"])
@@ -190,6 +193,12 @@ def accuracy(settings, world, embedder, rerank=None):
     mdape = float(np.median(errors))
     print(f"\n== accuracy on {n} held-out world photos (grades from the answer file; rerank {rerank}) ==")
     print(f"identification top-1 {t1 / n:.1%}  top-5 {t5 / n:.1%}  abstained {abstain / n:.1%}")
+    flagged = [x for x in named if x[0]]
+    plain = [x for x in named if not x[0]]
+    print(f"a close second item named for {len(flagged) / n:.1%}; the match was wrong for "
+          f"{np.mean([x[1] for x in flagged]) if flagged else 0:.0%} of those, against "
+          f"{np.mean([x[1] for x in plain]) if plain else 0:.0%} of the others; the truth was the match or a close "
+          f"second for {np.mean([x[2] for x in named]):.1%}")
     print(f"price MdAPE {mdape:.1%}  within +-25% {np.mean(np.array(errors) <= 0.25):.1%}  range holds truth {np.mean(inside):.1%}  (priced {len(errors)})")
     print(f"baselines: same-query median MdAPE {np.median(base_q):.1%}, global median {np.median(base_g):.1%}; "
           f"model is {1 - mdape / np.median(base_q):.0%} lower than same-query")

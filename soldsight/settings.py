@@ -48,6 +48,7 @@ class Settings:
     numpy_engine_photos: int = _env(32, "Price calls with at most this many photos run the CNN in numpy, skipping TensorFlow's 5-9 s start-up (0: always TensorFlow).")
     price_batch: int = _env(64, "Photos priced together, each batch with one CNN batch and one scan of the index; answers are printed and stored batch by batch, so memory stays flat for any number of photos.")
     match_threshold: float | None = _env(None, "Similarity below which no match is claimed (default: calibrated).")
+    ambiguity_margin: float = _env(0.15, "Another item whose re-ranked score (similarity + 0.02 x inliers) comes this close to the match's is named beside it as a close second (0: never).")
 
     # --- scraping -------------------------------------------------------------
     marketplace_url: str = _env("https://www.ebay.com", "Base URL of the marketplace to scrape.")

@@ -153,7 +153,8 @@ def price(settings: Settings, photos: list[str], media: str | None = None, sleev
     answers = price_photos(settings, photos, media=media, sleeve=sleeve, top=top_k, currency=currency, days=days)
     keep = ("photo", "status", "reason", "suggested_price", "low", "high", "currency", "n_comparables")
     match_keys = ("listing_id", "title", "artist", "release_year", "similarity")
-    return [{**{k: a.get(k) for k in keep}, "match": {k: (a.get("match") or {}).get(k) for k in match_keys}}
+    return [{**{k: a.get(k) for k in keep}, "match": {k: (a.get("match") or {}).get(k) for k in match_keys},
+             "alternatives": [{k: alt.get(k) for k in match_keys} for alt in a.get("alternatives") or []]}
             for a in answers]
 
 
@@ -163,6 +164,7 @@ def price_rows(results: list[dict]) -> list[dict]:
 
     return [{"photo": Path(r["photo"]).name, "status": r["status"], "item": item_name(r["match"]) or "-",
              "match": r["match"]["title"] or "-",
+             "close second": "; ".join(item_name(alt) or alt["title"] for alt in r.get("alternatives") or []) or "-",
              "similarity": r["match"]["similarity"], "suggested": r["suggested_price"], "low": r["low"],
              "high": r["high"], "currency": r["currency"] or "-", "comparables": r["n_comparables"],
              "reason": r["reason"] or "-"} for r in results]

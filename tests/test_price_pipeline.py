@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -15,6 +16,22 @@ from tests.fixtures.price import ANSWER_FIELDS as FIELDS, answers_file, own_home
 from warehouse.connection import open_warehouse
 
 COMP_FIELDS = {"listing_id", "title", "total_price", "similarity", "sold_at", "image_path"}
+
+
+def _close_items(comps: list[dict], match: dict, items: dict, margin: float = 0.15) -> list[str]:
+    """The listings an answer should name as alternatives, worked out from its printed comparables and the items
+    (artist + year) the warehouse gives their listings."""
+    weight = IndexConfig().rerank_weight
+    verified = [c for c in comps if "inliers" in c]
+    if not verified:
+        return []
+    first = verified[0]["similarity"] + weight * verified[0]["inliers"]
+    out, seen = [], {items[match["listing_id"]]}
+    for c in verified:
+        if c["similarity"] + weight * c["inliers"] >= first - margin and items[c["listing_id"]] not in seen:
+            seen.add(items[c["listing_id"]])
+            out.append(c["listing_id"])
+    return out[:2]
 
 
 def test_fit_indexes_listings_and_stores_versioned_models(price_fitted):
@@ -68,6 +85,19 @@ def test_price_held_out_photos_and_bad_files(price_fitted, price_world, lite0_em
     assert scores == sorted(scores, reverse=True)
     rest = [c["similarity"] for c in comps[len(verified):]]
     assert rest == sorted(rest, reverse=True)
+    with open_warehouse(settings) as con:
+        items = {lid: (artist.casefold(), year) if artist else ("listing", lid) for lid, artist, year in
+                 con.execute("SELECT listing_id, artist, release_year FROM listings").fetchall()}
+    for a in priced:  # a close second item is named exactly when it comes within the margin (search.alternatives)
+        assert [alt["listing_id"] for alt in a["alternatives"]] == _close_items(a["comparables"], a["match"], items)
+    # The small world's photos have no close second at the default margin; a wide one names the next two items.
+    wide = price_photos(replace(settings, ambiguity_margin=5.0), photos[4:], embedder=lite0_embedder, store=False)
+    assert any(a["alternatives"] for a in wide)
+    for a in wide:
+        named = [alt["listing_id"] for alt in a["alternatives"]]
+        assert named == _close_items(a["comparables"], a["match"], items, margin=5.0)
+        assert all(set(alt) == {"listing_id", "title", "artist", "release_year", "similarity", "inliers"}
+                   for alt in a["alternatives"])
     with open_warehouse(settings) as con:
         first = con.execute("SELECT count(*), count(DISTINCT photo) FROM price_suggestions").fetchall()[0]
     price_photos(settings, photos, media="VG", sleeve="VG+", embedder=lite0_embedder)

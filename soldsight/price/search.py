@@ -61,23 +61,63 @@ def comparables_batch(con, per_photo: list[np.ndarray], index_id: str, *, k: int
     return out
 
 
-def identify(comps: list[dict], threshold: float) -> dict:
+# How close (in re-ranking score: similarity + weight x inliers) another item must come to the match to be
+# named beside it (SOLDSIGHT_AMBIGUITY_MARGIN). 0.15 flagged 12% and 17% of the answers on the two bench worlds, and those answers were
+# wrong 43% and 67% of the time, against 6% and 5% for the others (docs/price.md).
+AMBIGUITY_MARGIN = 0.15
+
+
+def identify(comps: list[dict], threshold: float, *, weight: float | None = None,
+             margin: float = AMBIGUITY_MARGIN) -> dict:
     """The first comparable is the match; confident when the best global similarity reaches the threshold.
 
     The best similarity, not the first one's: after geometric re-ranking the first may score a little
     lower globally, and the threshold was calibrated on the best global similarity.
+    weight: the re-ranking weight per inlier; given, the answer also names its `alternatives`.
     """
     if not comps:
-        return {"match": None, "confident": False, "reason": "no comparables in the index"}
+        return {"match": None, "confident": False, "reason": "no comparables in the index", "alternatives": []}
     best = comps[0]
     top_similarity = max(float(c["similarity"]) for c in comps)
-    # The item as the listing's details name it: a seller's title is often misspelt or stuffed with keywords.
-    match = {"listing_id": best["listing_id"], "title": best["title"], "artist": best.get("artist"),
-             "release_year": best.get("release_year"), "similarity": round(float(best["similarity"]), 4)}
+    alts = [] if weight is None else alternatives(comps, weight, margin)
     if top_similarity < threshold:
-        return {"match": match, "confident": False,
+        return {"match": _named(best), "confident": False, "alternatives": alts,
                 "reason": f"no confident match: best similarity {top_similarity:.3f} is below the threshold {threshold:.3f}"}
-    return {"match": match, "confident": True, "reason": None}
+    return {"match": _named(best), "confident": True, "reason": None, "alternatives": alts}
+
+
+def alternatives(comps: list[dict], weight: float, margin: float = AMBIGUITY_MARGIN, most: int = 2) -> list[dict]:
+    """Other items whose best re-ranked listing scores within `margin` of the match, best first, at most `most`.
+
+    Pressings of one album and one artist's albums in one artwork style score close together; naming the
+    runner-up tells the user to check the label, sticker or year rather than trust a coin toss. Only
+    re-ranked comparables (with inliers) take part: global similarity alone is on another scale.
+    """
+    ranked = [c for c in comps if c.get("inliers") is not None]
+    if margin <= 0 or not ranked or ranked[0] is not comps[0]:
+        return []
+    score = lambda c: float(c["similarity"]) + weight * c["inliers"]  # noqa: E731
+    floor, seen, out = score(ranked[0]) - margin, {item_key(ranked[0])}, []
+    for c in sorted(ranked, key=score, reverse=True):
+        if score(c) < floor or len(out) == most:
+            break
+        if item_key(c) not in seen:
+            seen.add(item_key(c))
+            out.append({**_named(c), "inliers": c["inliers"]})
+    return out
+
+
+def item_key(c: dict) -> tuple:
+    """An item is artist + release year, as in the backtest; a listing without them is its own item."""
+    if c.get("artist"):
+        return (str(c["artist"]).casefold(), c.get("release_year"))
+    return ("listing", c["listing_id"])
+
+
+def _named(c: dict) -> dict:
+    # The item as the listing's details name it: a seller's title is often misspelt or stuffed with keywords.
+    return {"listing_id": c["listing_id"], "title": c["title"], "artist": c.get("artist"),
+            "release_year": c.get("release_year"), "similarity": round(float(c["similarity"]), 4)}
 
 
 def item_name(match: dict) -> str:

@@ -145,8 +145,8 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
 
 
 def _answer(photo, status, reason=None, **kw) -> dict:
-    out = {"photo": str(photo), "status": status, "reason": reason, "match": None, "suggested_price": None,
-           "low": None, "high": None, "currency": None, "n_comparables": 0, "comparables": []}
+    out = {"photo": str(photo), "status": status, "reason": reason, "match": None, "alternatives": [],
+           "suggested_price": None, "low": None, "high": None, "currency": None, "n_comparables": 0, "comparables": []}
     out.update(kw)
     return out
 
@@ -246,7 +246,7 @@ def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: 
         found = _find(settings, con, embedder, state, list(images.values()), k=top, currency=currency, days=days,
                       n_verify=n_verify)
         for i, comps in zip(images, found):
-            answers[i] = (_price_one(paths[i], comps, state, media, sleeve, settings.min_comparables) if comps
+            answers[i] = (_price_one(paths[i], comps, state, media, sleeve, settings) if comps
                           else _answer(paths[i], "insufficient", _no_comparables(currency, days)))
     if store:
         _store(con, [_suggestion_row(p, a, sha, inputs, state, embedder) for p, a, (_, _, sha) in zip(paths, answers, loaded)])
@@ -284,17 +284,19 @@ def _no_comparables(currency: str | None, days: int | None) -> str:
     return "no comparables: the price index holds no sold listing (fit it again after listings are downloaded)"
 
 
-def _price_one(path, comps: list[dict], state: State, media, sleeve, min_comparables) -> dict:
-    ident = identify(comps, state.threshold)
+def _price_one(path, comps: list[dict], state: State, media, sleeve, settings) -> dict:
+    ident = identify(comps, state.threshold, weight=state.config.rerank_weight, margin=settings.ambiguity_margin)
+    min_comparables = settings.min_comparables
     shown = [_comp_json(c) for c in comps]
+    named = dict(match=ident["match"], alternatives=ident["alternatives"], comparables=shown)
     if not ident["confident"]:
-        return _answer(path, "no_match", ident["reason"], match=ident["match"], comparables=shown, n_comparables=len(comps))
+        return _answer(path, "no_match", ident["reason"], **named, n_comparables=len(comps))
     s = suggest(comps, min_comparables=min_comparables, grades=state.grades, media=media, sleeve=sleeve, params=state.params)
     if s["status"] != "ok":
-        return _answer(path, "insufficient", s["reason"], match=ident["match"], comparables=shown,
-                       currency=s.get("currency"), n_comparables=s["n_comparables"])
-    return _answer(path, "ok", None, match=ident["match"], suggested_price=s["suggested_price"], low=s["low"],
-                   high=s["high"], currency=s["currency"], n_comparables=s["n_comparables"], comparables=shown)
+        return _answer(path, "insufficient", s["reason"], **named, currency=s.get("currency"),
+                       n_comparables=s["n_comparables"])
+    return _answer(path, "ok", None, **named, suggested_price=s["suggested_price"], low=s["low"],
+                   high=s["high"], currency=s["currency"], n_comparables=s["n_comparables"])
 
 
 SUGGESTION_COLUMNS = pa.schema([
