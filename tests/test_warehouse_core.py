@@ -44,6 +44,35 @@ def test_an_old_warehouse_is_migrated_forward(tmp_path):
     con.close()
 
 
+def test_price_vectors_are_stored_uncompressed_and_an_index_of_version_6_keeps_its_rows(tmp_path):
+    # Decoding ALPRD-compressed floats was most of a one-photo scan (docs/price.md, session 17).
+    from warehouse.sql_files import sql, statements
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(sql("schema_version_table"))
+    for version, name, file in schema_files():
+        if version <= 6:
+            for stmt in statements(file.read_text()):
+                con.execute(stmt)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    rows = [("ix", "ebay", f"L{i}", f"s{i}", 0, f"images/{i}.jpg", "USD", None, [i / 7, 0.25, -1.5, 3.0])
+            for i in range(3000)]
+    con.executemany("INSERT INTO price_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows)
+    con.execute("CHECKPOINT")
+    stored = "SELECT DISTINCT compression FROM pragma_storage_info('price_index') WHERE column_name = 'vector'"
+    assert "Uncompressed" not in {c for (c,) in con.execute(stored).fetchall()}  # DuckDB's default compresses them
+    before = con.execute("SELECT * EXCLUDE (indexed_at) FROM price_index ORDER BY listing_id").fetchall()
+    con.close()
+    con = connect(path)
+    con.execute("CHECKPOINT")
+    assert con.execute("SELECT * EXCLUDE (indexed_at) FROM price_index ORDER BY listing_id").fetchall() == before
+    assert {c for (c,) in con.execute(stored).fetchall()} <= {"Uncompressed", "Constant"}
+    with pytest.raises(duckdb.ConstraintException):  # the key came along
+        con.execute("INSERT INTO price_index SELECT * FROM price_index LIMIT 1")
+    con.close()
+
+
 def test_a_second_writer_waits_for_the_first(tmp_path):
     path = tmp_path / "w.duckdb"
     connect(path).close()

@@ -30,7 +30,13 @@ def documented_objects() -> list[dict]:
                 current = {"kind": m.group(1).lower(), "name": m.group(2), "about": " ".join(pending),
                            "comments": {}, "file": path.name}
                 if current["kind"] != "macro":
-                    objects.append(current)
+                    # A later schema file that makes a table again (to change its storage) describes it now,
+                    # in the place the table always had.
+                    same = [i for i, o in enumerate(objects) if o["name"] == current["name"]]
+                    if same:
+                        objects[same[0]] = current
+                    else:
+                        objects.append(current)
                 pending = []
                 continue
             if stripped.startswith("--"):
