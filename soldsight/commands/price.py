@@ -83,8 +83,8 @@ def _text(a: dict, top: int | None) -> str:
         points = (a["comparables"] or [{}])[0].get("inliers")
         for alt in a.get("alternatives") or []:
             other = item_name(alt)
-            lines.append(f"  close second: {other + ': ' if other else ''}{alt['title']} (listing {alt['listing_id']}, "
-                         f"similarity {alt['similarity']:.3f}, {alt['inliers']} points against {points}): "
+            lines.append(f"  close second: {other + ': ' if other else ''}{alt['title']} "
+                         f"(listing {alt['listing_id']}, similarity {alt['similarity']:.3f}, {alt['inliers']} points against {points}): "
                          f"check the label, sticker and year")
     if a["status"] == "ok":
         lines.append(f"  suggested {a['suggested_price']:.2f} {a['currency']}  (range {a['low']:.2f} - {a['high']:.2f}, "
