@@ -60,6 +60,15 @@ def test_cli_prices_the_photos_in_a_folder_and_says_what_it_left_out(price_fitte
     assert len(out.splitlines()) == 1 and f"{empty}: no photos in this folder" in err
     assert cli.main(["price", str(empty)]) == 1 and capsys.readouterr().out == ""
 
+    # -r: a subfolder's photos follow the folder's own.
+    (shoot / "day2").mkdir()
+    shutil.move(str(first), shoot / "day2" / first.name)
+    assert cli.main(["price", "-r", str(shoot), "--json"]) == 0
+    out, err = capsys.readouterr()
+    got = [json.loads(line)["photo"] for line in out.splitlines()]
+    assert got == [str(p) for p in sorted(shoot.glob("p*"))] + [str(shoot / "day2" / first.name)]
+    assert "2 photos in 2 folders" in err
+
 
 @pytest.mark.parametrize("litert", ["1", "0"])  # LiteRT from the fit's export; without it, the numpy engine
 def test_cold_price_command_answers_without_tensorflow(price_fitted, price_world, lite0_embedder, litert):

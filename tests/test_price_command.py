@@ -38,6 +38,29 @@ def test_a_folder_without_photos_is_said_and_many_others_are_summed_up(tmp_path)
     assert got.notes[1].endswith("not priced: 5 other files (doc0.pdf, doc1.pdf, doc2.pdf, and 2 more)")
 
 
+def test_recursive_takes_the_photos_of_subfolders_in_name_order(tmp_path):
+    folder = tmp_path / "fair"
+    for name in ("z.jpg", "b/2.jpg", "b/deeper/1.png", "a/notes.txt", "a/IMG_9.HEIC", ".cache/x.jpg", "empty/",
+                 "b/deeper/.hidden.jpg"):
+        path = folder / name
+        if name.endswith("/"):
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    got = photo_paths([folder], recursive=True)
+    assert [str(p.relative_to(folder)) for p in got.photos] == ["z.jpg", "a/IMG_9.HEIC", "b/2.jpg", "b/deeper/1.png"]
+    assert got.notes == [f"{folder}: 4 photos in 5 folders; not priced: 1 other file (a/notes.txt)"]
+    flat = photo_paths([folder])  # without it, the subfolders are named and left alone
+    assert [p.name for p in flat.photos] == ["z.jpg"]
+    assert flat.notes == [f"{folder}: 1 photo; not priced: 3 subfolders (a, b, empty)"]
+    nothing = tmp_path / "nothing"
+    (nothing / "sub").mkdir(parents=True)
+    got = photo_paths([nothing], recursive=True)
+    assert got.photos == [] and got.empty_folders == [nothing]
+    assert got.notes[0].startswith(f"{nothing}: no photos in 2 folders (looked for .jpg")
+
+
 def test_the_photo_inbox_takes_phone_photos(tmp_path):
     from soldsight.pipeline import PHOTO_SUFFIXES, pending_files
 

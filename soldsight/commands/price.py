@@ -15,7 +15,9 @@ GRADE_HELP = "Goldmine grade: M NM VG+ VG G+ G F P; the UK EX, EX+, EX- and word
 def add_arguments(parser) -> None:
     parser.add_argument("photos", nargs="*", metavar="PHOTO",
                         help="photo files to price (JPEG, PNG, WEBP, HEIC...); a folder stands for the photos "
-                             "directly in it")
+                             "directly in it (with -r, in its subfolders too)")
+    parser.add_argument("-r", "--recursive", action="store_true",
+                        help="a folder also stands for the photos in its subfolders, each in name order")
     parser.add_argument("--json", action="store_true", help="print one JSON object per photo, one per line")
     parser.add_argument("--media", metavar="G", help=f"the record's condition, to adjust the price ({GRADE_HELP})")
     parser.add_argument("--sleeve", metavar="G", help=f"the sleeve's condition ({GRADE_HELP})")
@@ -46,7 +48,7 @@ def run(args, settings) -> int:
         print(json.dumps(summary) if args.json else _fit_text(summary), flush=True)
     if not args.photos:
         return 0
-    named = photo_paths(args.photos)
+    named = photo_paths(args.photos, recursive=args.recursive)
     for note in named.notes:
         print(f"soldsight price: {note}", file=sys.stderr, flush=True)
     failed = bool(named.empty_folders)
