@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Annotated
 
 from prefect import flow
 from prefect.runtime import flow_run
+from pydantic import Field
 
 from tasks.common import ensure_limits, install_redaction, settings_for
 from tasks.price import file_photos, inbox_photos, price_photos, price_report
@@ -21,16 +23,18 @@ def price(
     photos: list[str] | None = None,
     media: str | None = None,
     sleeve: str | None = None,
-    top_k: int | None = None,
+    top_k: Annotated[int, Field(ge=1)] | None = None,
     move: bool = True,
-    currency: str | None = None,
-    days: int | None = None,
+    currency: Annotated[str, Field(pattern="^[A-Za-z]{3}$")] | None = None,
+    days: Annotated[int, Field(ge=1)] | None = None,
 ) -> dict:
     """Identify and price each photo; store every suggestion; move each photo to done/ or failed/.
 
     photos: paths to price (default: every photo in <home>/inbox/photos). media, sleeve: the
     item's grades, to adjust the price for condition. move: file the photos afterwards.
     currency, days: only comparables sold in this ISO currency, or in the last N days.
+    Prefect checks top_k, currency and days against these bounds before the run starts (and the UI's
+    run form shows them), so a bad value fails the run at once, naming the parameter.
     """
     started = datetime.now(timezone.utc)
     settings = settings_for(home)

@@ -63,3 +63,17 @@ def test_price_flow_prices_the_inbox_stores_suggestions_and_files_each_photo(pre
     # A second run finds an empty inbox and prices nothing.
     again = price(home=str(settings.home))
     assert again["results"] == []
+
+
+def test_price_flow_refuses_bad_parameters_before_it_runs(prefect_harness, tmp_path):
+    import pytest
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.price import price
+
+    home = tmp_path / "home"
+    for bad, said in [(dict(top_k=0), "top_k"), (dict(days=-3), "days"), (dict(currency="dollars"), "currency")]:
+        with pytest.raises(ParameterTypeError, match=said):
+            price(home=str(home), photos=[], **bad)
+    assert not home.exists()  # refused before any task (or the settings) touched the home
+    assert price(home=str(home), photos=[], top_k=3, days=30, currency="usd", move=False)["results"] == []
