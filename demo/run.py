@@ -87,6 +87,7 @@ def priced_vs_truth(world, results: list[dict]) -> list[dict]:
         rows.append({
             "photo": Path(r["photo"]).name, "truth": f"{truth['artist']} - {truth['title']}"[:34],
             "status": r["status"], "identified": "yes" if right else ("-" if not match else "NO"),
+            "close_second": bool(r.get("alternatives")),
             "suggested": suggested, "low": r["low"], "high": r["high"], "true": true_price,
             "error": None if suggested is None else abs(suggested - true_price) / true_price,
             "in_range": None if suggested is None else r["low"] <= true_price <= r["high"],
@@ -96,18 +97,23 @@ def priced_vs_truth(world, results: list[dict]) -> list[dict]:
 
 def print_pricing(rows: list[dict]) -> None:
     money = lambda x: "-" if x is None else f"{x:7.2f}"  # noqa: E731
-    print(f"{'photo':<14} {'true album':<35} {'status':<12} {'id ok':<5} {'suggested':>9} {'range':>17} "
+    print(f"{'photo':<14} {'true album':<35} {'status':<12} {'id ok':<5} {'2nd':<3} {'suggested':>9} {'range':>17} "
           f"{'true':>7} {'error':>6}")
     for r in rows:
         rng = "-" if r["low"] is None else f"{r['low']:.2f}-{r['high']:.2f}"
         err = "-" if r["error"] is None else f"{100 * r['error']:.0f}%"
-        print(f"{r['photo']:<14} {r['truth']:<35} {r['status']:<12} {r['identified']:<5} {money(r['suggested']):>9} "
-              f"{rng:>17} {money(r['true']):>7} {err:>6}")
+        second = "yes" if r["close_second"] else "-"
+        print(f"{r['photo']:<14} {r['truth']:<35} {r['status']:<12} {r['identified']:<5} {second:<3} "
+              f"{money(r['suggested']):>9} {rng:>17} {money(r['true']):>7} {err:>6}")
     priced = [r for r in rows if r["suggested"] is not None]
     n = len(rows) or 1
     print(f"\n{len(rows)} held-out photos: identified correctly {sum(r['identified'] == 'yes' for r in rows)}/{len(rows)} "
           f"({100 * sum(r['identified'] == 'yes' for r in rows) / n:.0f}%), priced {len(priced)}, "
           f"abstained {len(rows) - len(priced)} ({100 * (len(rows) - len(priced)) / n:.0f}%)")
+    flagged = [r for r in rows if r["close_second"]]
+    wrong = [r for r in rows if r["identified"] == "NO"]
+    print(f"a close second named for {len(flagged)} (column 2nd), {sum(r['close_second'] for r in wrong)} of them "
+          f"misidentified; misidentified without one: {sum(not r['close_second'] for r in wrong)}")
     if priced:
         print(f"median absolute % error {100 * statistics.median(r['error'] for r in priced):.1f}%, "
               f"true price inside the low-high range for {100 * sum(r['in_range'] for r in priced) / len(priced):.0f}%")
