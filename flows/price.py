@@ -9,7 +9,7 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from tasks.common import ensure_limits, install_redaction, settings_for
-from tasks.price import file_photos, inbox_photos, price_photos, price_report
+from tasks.price import Grade, file_photos, inbox_photos, price_photos, price_report
 from tasks.report import report
 
 
@@ -21,8 +21,8 @@ def _run_name() -> str:
 def price(
     home: str | None = None,
     photos: list[str] | None = None,
-    media: str | None = None,
-    sleeve: str | None = None,
+    media: Grade | None = None,
+    sleeve: Grade | None = None,
     top_k: Annotated[int, Field(ge=1)] | None = None,
     move: bool = True,
     currency: Annotated[str, Field(pattern="^[A-Za-z]{3}$")] | None = None,
@@ -33,8 +33,8 @@ def price(
     photos: paths to price (default: every photo in <home>/inbox/photos). media, sleeve: the
     item's grades, to adjust the price for condition. move: file the photos afterwards.
     currency, days: only comparables sold in this ISO currency, or in the last N days.
-    Prefect checks top_k, currency and days against these bounds before the run starts (and the UI's
-    run form shows them), so a bad value fails the run at once, naming the parameter.
+    Prefect checks the grades, top_k, currency and days before the run starts (the UI's run form shows
+    the bounds), so a bad value fails the run at once, naming the parameter.
     """
     started = datetime.now(timezone.utc)
     settings = settings_for(home)

@@ -5,14 +5,28 @@ import hashlib
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from pydantic import AfterValidator
 
 from soldsight import steps
+from soldsight.ingest.grades import to_goldmine
 from soldsight.pipeline import PHOTO_SUFFIXES, pending_files, warehouse_fingerprint
 from tasks import artifacts
 from tasks.common import RETRY, settings_for, warehouse_write
+
+
+def _a_grade(text: str) -> str:
+    if to_goldmine(text) is None:
+        raise ValueError(f"{text!r} is not a grade (Goldmine M NM VG+ VG G+ G F P, the UK EX, or words such as "
+                         "'Near Mint')")
+    return text
+
+
+# A flow parameter's type: Prefect validates it before the run starts, naming the parameter.
+Grade = Annotated[str, AfterValidator(_a_grade)]
 
 
 @lru_cache(maxsize=1)

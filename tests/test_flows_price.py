@@ -72,8 +72,10 @@ def test_price_flow_refuses_bad_parameters_before_it_runs(prefect_harness, tmp_p
     from flows.price import price
 
     home = tmp_path / "home"
-    for bad, said in [(dict(top_k=0), "top_k"), (dict(days=-3), "days"), (dict(currency="dollars"), "currency")]:
+    for bad, said in [(dict(top_k=0), "top_k"), (dict(days=-3), "days"), (dict(currency="dollars"), "currency"),
+                      (dict(media="shiny"), "media.*'shiny' is not a grade"), (dict(sleeve="VG+++"), "sleeve")]:
         with pytest.raises(ParameterTypeError, match=said):
             price(home=str(home), photos=[], **bad)
     assert not home.exists()  # refused before any task (or the settings) touched the home
-    assert price(home=str(home), photos=[], top_k=3, days=30, currency="usd", move=False)["results"] == []
+    good = dict(top_k=3, days=30, currency="usd", media="Near Mint (NM or M-)", sleeve="EX")
+    assert price(home=str(home), photos=[], move=False, **good)["results"] == []
