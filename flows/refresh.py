@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Annotated
 
 from prefect import flow
 from prefect.runtime import flow_run
+from pydantic import Field
 
 from tasks.common import ensure_limits, install_redaction, settings_for
 from tasks.download import download_photos
@@ -25,9 +27,9 @@ def refresh(
     home: str | None = None,
     exports: list[str] | None = None,
     searches: list[str] | None = None,
-    scrape_pages: int | None = None,
+    scrape_pages: Annotated[int, Field(ge=1)] | None = None,
     scrape_items: bool = False,
-    download_limit: int | None = None,
+    download_limit: Annotated[int, Field(ge=0)] | None = None,
     use_proxies: bool = True,
     run_backtest: bool = True,
     force_refit: bool = False,
@@ -38,6 +40,7 @@ def refresh(
     (default: every new file in <home>/inbox/exports). searches: override SOLDSIGHT_SEARCHES.
     scrape_items: also fetch each scraped listing's item page (specifics, every gallery photo).
     force_refit: refit and backtest even when the data they read has not changed.
+    scrape_pages below 1 or a negative download_limit fails the run before it starts, naming it.
     """
     started = datetime.now(timezone.utc)
     settings = settings_for(home)

@@ -79,3 +79,4 @@ def test_price_flow_refuses_bad_parameters_before_it_runs(prefect_harness, tmp_p
     assert not home.exists()  # refused before any task (or the settings) touched the home
     good = dict(top_k=3, days=30, currency="usd", media="Near Mint (NM or M-)", sleeve="EX")
     assert price(home=str(home), photos=[], move=False, **good)["results"] == []
+

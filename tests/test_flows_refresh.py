@@ -91,3 +91,16 @@ def test_refresh_end_to_end_with_faults_then_a_quiet_second_run(prefect_harness,
     assert {k: v for k, v in after.items() if k != "runs"} == {k: v for k, v in counts.items() if k != "runs"}
     assert after["runs"] == 2
     assert world.image_host.counters.get("requests") == 0, "the quiet run fetched photos again"
+
+
+def test_refresh_flow_refuses_bad_counts_before_it_runs(prefect_harness, tmp_path):
+    import pytest
+    from prefect.exceptions import ParameterTypeError
+
+    from flows.refresh import refresh
+
+    home = tmp_path / "home"
+    for bad, said in [(dict(scrape_pages=0), "scrape_pages"), (dict(download_limit=-1), "download_limit")]:
+        with pytest.raises(ParameterTypeError, match=said):
+            refresh(home=str(home), exports=[], searches=[], **bad)
+    assert not home.exists()
