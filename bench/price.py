@@ -166,7 +166,7 @@ def accuracy(settings, world, embedder, rerank=None):
     answers = load_answers(world)
     album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(world)["listings"]}
     t1 = t5 = abstain = 0
-    errors, inside, named = [], [], []
+    errors, inside, named, second_right = [], [], [], []
     for a in answers:
         r = price_photos(settings, [world / a["photo"]], media=a["media_grade"], sleeve=a["sleeve_grade"],
                          embedder=embedder, store=False, rerank=rerank)[0]
@@ -177,6 +177,11 @@ def accuracy(settings, world, embedder, rerank=None):
         # (named a close second, first was wrong, the truth was the match or a close second)
         either = [album.get(x["listing_id"]) for x in [r["match"] or {"listing_id": None}, *r["alternatives"]]]
         named.append((bool(r["alternatives"]), seen[:1] != [a["album_id"]], a["album_id"] in either))
+        truth = a["true_total_price"]
+        for alt in r["alternatives"]:  # the close second was the truth: its own price against the suggestion's
+            if album.get(alt["listing_id"]) == a["album_id"] and alt["suggested_price"] and r["suggested_price"]:
+                second_right.append((abs(alt["suggested_price"] - truth) / truth,
+                                     abs(r["suggested_price"] - truth) / truth))
         if r["status"] == "ok":
             errors.append(abs(r["suggested_price"] - a["true_total_price"]) / a["true_total_price"])
             inside.append(r["low"] <= a["true_total_price"] <= r["high"])
@@ -199,6 +204,10 @@ def accuracy(settings, world, embedder, rerank=None):
           f"{np.mean([x[1] for x in flagged]) if flagged else 0:.0%} of those, against "
           f"{np.mean([x[1] for x in plain]) if plain else 0:.0%} of the others; the truth was the match or a close "
           f"second for {np.mean([x[2] for x in named]):.1%}")
+    if second_right:
+        own, main = zip(*second_right)
+        print(f"where the close second was the truth and priced ({len(own)}): its own price's MdAPE "
+              f"{np.median(own):.1%}, against {np.median(main):.1%} for the suggestion")
     print(f"price MdAPE {mdape:.1%}  within +-25% {np.mean(np.array(errors) <= 0.25):.1%}  range holds truth {np.mean(inside):.1%}  (priced {len(errors)})")
     print(f"baselines: same-query median MdAPE {np.median(base_q):.1%}, global median {np.median(base_g):.1%}; "
           f"model is {1 - mdape / np.median(base_q):.0%} lower than same-query")

@@ -154,7 +154,8 @@ def price(settings: Settings, photos: list[str], media: str | None = None, sleev
     keep = ("photo", "status", "reason", "suggested_price", "low", "high", "currency", "n_comparables")
     match_keys = ("listing_id", "title", "artist", "release_year", "similarity")
     return [{**{k: a.get(k) for k in keep}, "match": {k: (a.get("match") or {}).get(k) for k in match_keys},
-             "alternatives": [{k: alt.get(k) for k in match_keys} for alt in a.get("alternatives") or []]}
+             "alternatives": [{k: alt.get(k) for k in (*match_keys, "suggested_price", "currency")}
+                              for alt in a.get("alternatives") or []]}
             for a in answers]
 
 
@@ -164,10 +165,17 @@ def price_rows(results: list[dict]) -> list[dict]:
 
     return [{"photo": Path(r["photo"]).name, "status": r["status"], "item": item_name(r["match"]) or "-",
              "match": r["match"]["title"] or "-",
-             "close second": "; ".join(item_name(alt) or alt["title"] for alt in r.get("alternatives") or []) or "-",
+             "close second": "; ".join(_second(alt) for alt in r.get("alternatives") or []) or "-",
              "similarity": r["match"]["similarity"], "suggested": r["suggested_price"], "low": r["low"],
              "high": r["high"], "currency": r["currency"] or "-", "comparables": r["n_comparables"],
              "reason": r["reason"] or "-"} for r in results]
+
+
+def _second(alt: dict) -> str:
+    from soldsight.price.search import item_name
+
+    price = alt.get("suggested_price")
+    return (item_name(alt) or alt["title"]) + ("" if price is None else f" ({price:.2f} {alt['currency']})")
 
 
 def price_summary(results: list[dict]) -> dict:

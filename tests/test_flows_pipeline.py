@@ -103,3 +103,19 @@ def test_artifact_cells_never_carry_a_password():
     rows = _table([{"proxy": "http://bob:hunter2@h:1", "ok": 3}])
     assert "hunter2" not in json.dumps(rows) and rows[0]["ok"] == 3
     assert _table([]) == [{"note": "nothing to show"}]
+
+
+def test_price_rows_name_each_close_second_with_its_own_price():
+    from soldsight.steps import price_rows
+
+    match = {"title": "Right album", "artist": "Vera Marlowe", "release_year": 1990, "similarity": 0.5}
+    answer = {"photo": "/inbox/a.jpg", "status": "ok", "match": match, "suggested_price": 20.0, "low": 15.0,
+              "high": 25.0, "currency": "USD", "n_comparables": 5, "reason": None,
+              "alternatives": [{"title": "Reissue", "artist": "Vera Marlowe", "release_year": 1998,
+                                "suggested_price": 9.0, "currency": "USD"},
+                               {"title": "Odd lot", "artist": None, "release_year": None, "suggested_price": None,
+                                "currency": None}]}
+    row = price_rows([answer])[0]
+    assert row["item"] == "Vera Marlowe, 1990"
+    assert row["close second"] == "Vera Marlowe, 1998 (9.00 USD); Odd lot"
+    assert price_rows([{**answer, "alternatives": []}])[0]["close second"] == "-"

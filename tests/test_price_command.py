@@ -87,11 +87,16 @@ def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
     assert [ln.split()[:4] for ln in lines[4:]] == [["0.310", "48", "20.00", "L1"], ["0.560", "12", "9.50", "L2"],
                                                    ["0.200", "-", "7.00", "L3"]]
     answer["alternatives"] = [{"listing_id": "L7", "title": "Right album (1998 reissue)", "artist": "Vera Marlowe",
-                               "release_year": 1998, "similarity": 0.305, "inliers": 45}]
+                               "release_year": 1998, "similarity": 0.305, "inliers": 45, "suggested_price": 9.0,
+                               "low": 6.5, "high": 12.25, "currency": "USD", "n_comparables": 4}]
     lines = _text(answer, None).splitlines()
     assert lines[2] == ("  close second: Vera Marlowe, 1998: Right album (1998 reissue) (listing L7, similarity 0.305, "
-                        "45 points against 48): check the label, sticker and year")
-    assert lines[4].split() == ["similarity", "points", "price", "listing"]
+                        "45 points against 48)")
+    assert lines[3] == ("    were it that one: 9.00 USD (range 6.50 - 12.25, 4 of its sales); "
+                        "check the label, sticker and year")
+    assert lines[5].split() == ["similarity", "points", "price", "listing"]
+    answer["alternatives"][0].update(suggested_price=None, low=None, high=None, n_comparables=1)
+    assert _text(answer, None).splitlines()[3] == "    check the label, sticker and year"
 
 
 def test_bad_arguments_are_refused_before_any_photo_is_read(tmp_path):

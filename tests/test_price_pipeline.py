@@ -93,11 +93,21 @@ def test_price_held_out_photos_and_bad_files(price_fitted, price_world, lite0_em
     # The small world's photos have no close second at the default margin; a wide one names the next two items.
     wide = price_photos(replace(settings, ambiguity_margin=5.0), photos[4:], embedder=lite0_embedder, store=False)
     assert any(a["alternatives"] for a in wide)
+    assert any(alt["suggested_price"] is not None for a in wide for alt in a["alternatives"])
     for a in wide:
         named = [alt["listing_id"] for alt in a["alternatives"]]
         assert named == _close_items(a["comparables"], a["match"], items, margin=5.0)
-        assert all(set(alt) == {"listing_id", "title", "artist", "release_year", "similarity", "inliers"}
-                   for alt in a["alternatives"])
+        for alt in a["alternatives"]:
+            assert set(alt) == {"listing_id", "title", "artist", "release_year", "similarity", "inliers",
+                                "suggested_price", "low", "high", "currency", "n_comparables"}
+            # Priced, were the photo that item, from its own sales among the comparables only.
+            own = [c for c in a["comparables"] if items[c["listing_id"]] == items[alt["listing_id"]]]
+            assert alt["n_comparables"] == len(own)
+            if a["status"] == "ok" and own:  # even from one sale: the answer says how many
+                assert alt["low"] <= alt["suggested_price"] <= alt["high"] and alt["currency"]
+                assert min(c["total_price"] for c in own) <= alt["suggested_price"] <= max(c["total_price"] for c in own)
+            else:
+                assert alt["suggested_price"] is None
     with open_warehouse(settings) as con:
         first = con.execute("SELECT count(*), count(DISTINCT photo) FROM price_suggestions").fetchall()[0]
     price_photos(settings, photos, media="VG", sleeve="VG+", embedder=lite0_embedder)

@@ -85,9 +85,14 @@ def _text(a: dict, top: int | None) -> str:
         points = (a["comparables"] or [{}])[0].get("inliers")
         for alt in a.get("alternatives") or []:
             other = item_name(alt)
-            lines.append(f"  close second: {other + ': ' if other else ''}{alt['title']} "
-                         f"(listing {alt['listing_id']}, similarity {alt['similarity']:.3f}, {alt['inliers']} points against {points}): "
-                         f"check the label, sticker and year")
+            lines.append(f"  close second: {other + ': ' if other else ''}{alt['title']} (listing {alt['listing_id']}, "
+                         f"similarity {alt['similarity']:.3f}, {alt['inliers']} points against {points})")
+            if alt.get("suggested_price") is not None:
+                lines.append(f"    were it that one: {alt['suggested_price']:.2f} {alt['currency']} (range "
+                             f"{alt['low']:.2f} - {alt['high']:.2f}, {alt['n_comparables']} of its sales); "
+                             f"check the label, sticker and year")
+            else:
+                lines.append("    check the label, sticker and year")
     if a["status"] == "ok":
         lines.append(f"  suggested {a['suggested_price']:.2f} {a['currency']}  (range {a['low']:.2f} - {a['high']:.2f}, "
                      f"{a['n_comparables']} comparables)")
