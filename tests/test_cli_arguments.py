@@ -46,9 +46,7 @@ def test_the_floors_admit_their_own_value():
     from soldsight.commands.arguments import at_least
 
     assert at_least(0)("0") == 0 and at_least(1)("1") == 1 and at_least(1)("250") == 250
-    from soldsight.commands.arguments import hours_at_least
-
-    assert hours_at_least(0)("0") == 0.0 and hours_at_least(0)("0.5") == 0.5
+    assert at_least(0, float)("0") == 0.0 and at_least(0, float)("0.5") == 0.5
 
 
 def test_a_negative_limit_is_refused_by_the_plain_functions_too(tmp_path):

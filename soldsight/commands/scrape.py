@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from soldsight.commands.arguments import at_least, hours_at_least
+from soldsight.commands.arguments import at_least
 
 NAME = "scrape"
 HELP = ("Scrape sold listings from marketplace searches (through the proxy pool), or parse saved "
@@ -34,7 +34,7 @@ def add_arguments(parser) -> None:
                         help="also read every found listing's item page (specifics, grades, gallery)")
     parser.add_argument("--per-page", type=int, default=60, choices=(60, 120, 240), help="results per page")
     parser.add_argument("--category", default=None, help="marketplace category id (_sacat), e.g. 176985 for vinyl")
-    parser.add_argument("--max-age-hours", type=hours_at_least(0), default=20.0,
+    parser.add_argument("--max-age-hours", type=at_least(0, float), default=20.0,
                         help="treat pages read within this many hours as done (default 20)")
     parser.add_argument("--fresh", action="store_true", help="ignore the resume state and read every page again")
     parser.add_argument("--marketplace", default=None, metavar="URL",
