@@ -93,10 +93,14 @@ def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
     assert lines[2] == ("  close second: Vera Marlowe, 1998: Right album (1998 reissue) (listing L7, similarity 0.305, "
                         "45 points against 48)")
     assert lines[3] == ("    were it that one: 9.00 USD (range 6.50 - 12.25, 4 of its sales); "
-                        "check the label, sticker and year")
+                        "check the title, label, sticker and year")
     assert lines[5].split() == ["similarity", "points", "price", "listing"]
     answer["alternatives"][0].update(suggested_price=None, low=None, high=None, n_comparables=1)
-    assert _text(answer, None).splitlines()[3] == "    check the label, sticker and year"
+    assert _text(answer, None).splitlines()[3] == "    check the title, label, sticker and year"
+    # Another artist's item: the names on the sleeve decide, or it is an item with no sales here.
+    answer["alternatives"][0].update(artist="The Blue Sparrows")
+    assert _text(answer, None).splitlines()[3] == ("    check the artist and title; it may also be an item with no "
+                                                   "sales here")
 
 
 def test_bad_arguments_are_refused_before_any_photo_is_read(tmp_path):

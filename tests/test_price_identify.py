@@ -1,7 +1,7 @@
 """Identification: the match, its confidence, and the close second items an answer names beside it."""
 from __future__ import annotations
 
-from soldsight.price.search import alternatives, identify
+from soldsight.price.search import alternatives, identify, what_to_check
 from soldsight.settings import Settings
 
 W = 0.02  # similarity per inlier, as IndexConfig.rerank_weight
@@ -64,3 +64,15 @@ def test_identify_names_alternatives_when_confident_or_not():
     assert [a["listing_id"] for a in sure["alternatives"]] == ["b"] == [a["listing_id"] for a in unsure["alternatives"]]
     assert identify([], 0.3, weight=W, margin=MARGIN) == {
         "match": None, "confident": False, "reason": "no comparables in the index", "alternatives": []}
+
+
+def test_the_hint_under_a_close_second_depends_on_whether_one_artist_made_both():
+    same = "check the title, label, sticker and year"
+    names = "check the artist and title; it may also be an item with no sales here"
+    pressing = comp("b", 0.58, 47, artist="VERA MARLOWE", year=1998)
+    assert what_to_check(comp("a", 0.6, 50), comp("b", 0.58, 47, year=1998)) == same
+    assert what_to_check(comp("a", 0.6, 50), pressing) == same
+    assert what_to_check(comp("a", 0.6, 50), comp("c", 0.55, 40, artist="The Blue Sparrows")) == names
+    # A listing without an artist could be anything: its names decide.
+    assert what_to_check(comp("a", 0.6, 50), {**pressing, "artist": None}) == names
+    assert what_to_check({**pressing, "artist": None}, {**pressing, "artist": None}) == names

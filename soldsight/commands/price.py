@@ -76,7 +76,7 @@ def _fit_text(s: dict) -> str:
 def _text(a: dict, top: int | None) -> str:
     lines = [f"{a['photo']}: {a['status']}" + (f" - {a['reason']}" if a["reason"] else "")]
     if a["match"]:
-        from soldsight.price.search import item_name
+        from soldsight.price.search import item_name, what_to_check
 
         m = a["match"]
         item = item_name(m)
@@ -87,12 +87,11 @@ def _text(a: dict, top: int | None) -> str:
             other = item_name(alt)
             lines.append(f"  close second: {other + ': ' if other else ''}{alt['title']} (listing {alt['listing_id']}, "
                          f"similarity {alt['similarity']:.3f}, {alt['inliers']} points against {points})")
+            hint = what_to_check(m, alt)
             if alt.get("suggested_price") is not None:
-                lines.append(f"    were it that one: {alt['suggested_price']:.2f} {alt['currency']} (range "
-                             f"{alt['low']:.2f} - {alt['high']:.2f}, {alt['n_comparables']} of its sales); "
-                             f"check the label, sticker and year")
-            else:
-                lines.append("    check the label, sticker and year")
+                hint = (f"were it that one: {alt['suggested_price']:.2f} {alt['currency']} (range {alt['low']:.2f} - "
+                        f"{alt['high']:.2f}, {alt['n_comparables']} of its sales); {hint}")
+            lines.append(f"    {hint}")
     if a["status"] == "ok":
         lines.append(f"  suggested {a['suggested_price']:.2f} {a['currency']}  (range {a['low']:.2f} - {a['high']:.2f}, "
                      f"{a['n_comparables']} comparables)")

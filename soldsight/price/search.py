@@ -84,7 +84,7 @@ def alternatives(comps: list[dict], weight: float, margin: float, most: int = 2)
     """Other items whose best re-ranked listing scores within `margin` of the match, best first, at most `most`.
 
     Pressings of one album and one artist's albums in one artwork style score close together; naming the
-    runner-up tells the user to check the label, sticker or year rather than trust a coin toss. At the
+    runner-up tells the user what to check (what_to_check) rather than trust a coin toss. At the
     default margin (0.15) the bench worlds named one for 9.5% and 15.5% of the answers, whose match was
     wrong 37% and 65% of the time against 7% for the others (docs/price.md). Only re-ranked comparables
     (with inliers) take part: global similarity alone is on another scale.
@@ -114,6 +114,20 @@ def _named(c: dict) -> dict:
     # The item as the listing's details name it: a seller's title is often misspelt or stuffed with keywords.
     return {"listing_id": c["listing_id"], "title": c["title"], "artist": c.get("artist"),
             "release_year": c.get("release_year"), "similarity": round(float(c["similarity"]), 4)}
+
+
+def what_to_check(match: dict, alt: dict) -> str:
+    """What on the sleeve tells the match from a close second.
+
+    One artist's items are pressings of one album or albums in one artwork style; between two artists'
+    items the names on the sleeve decide. Such an answer is also what a photo of an item with no sales
+    in the warehouse often gets: on the bench worlds half of those matched to an unrelated album named a
+    close second (bench/open_set.py, docs/price.md).
+    """
+    artists = {str(x.get("artist") or "").casefold() for x in (match, alt)}
+    if len(artists) == 1 and "" not in artists:
+        return "check the title, label, sticker and year"
+    return "check the artist and title; it may also be an item with no sales here"
 
 
 def item_name(match: dict) -> str:
