@@ -36,7 +36,8 @@ def test_local_map_is_the_network_block_output(lite0_embedder):
     import keras
 
     x = np.random.default_rng(4).integers(0, 256, (2, 224, 224, 3), dtype=np.uint8)
-    inner = keras.Model(lite0_embedder._model.inputs, lite0_embedder._model.get_layer("_blocks.7.add").output)
+    # One input, not the list of one: called with a bare tensor, a list-input model warns on every call.
+    inner = keras.Model(lite0_embedder._model.inputs[0], lite0_embedder._model.get_layer("_blocks.7.add").output)
     want = inner(x.astype(np.float32)).numpy()
     got = lite0_embedder.local_map(x, 7)
     assert got.shape == (2, 14, 14, 80)
