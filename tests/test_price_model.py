@@ -38,6 +38,12 @@ def test_majority_currency_wins():
     assert s["currency"] == "USD" and s["n_comparables"] == 2
 
 
+def test_a_tie_between_currencies_goes_to_the_first_comparables_whatever_the_hash_seed():
+    for first, second in (("USD", "EUR"), ("EUR", "USD"), ("GBP", "USD"), ("USD", "GBP")):
+        s = suggest([comp(20, 0.9, first), comp(18, 0.8, second)], min_comparables=1)
+        assert s["currency"] == first and s["n_comparables"] == 1 and s["suggested_price"] == 20
+
+
 def test_range_scale_widens_calibrated_range():
     comps = [comp(p, 0.9) for p in (10, 12, 14, 16, 18, 20)]
     narrow = suggest(comps, min_comparables=3, params=PriceParams(range_scale=1.0))

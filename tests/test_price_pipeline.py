@@ -44,8 +44,9 @@ def test_fit_indexes_listings_and_stores_versioned_models(price_fitted):
     assert set(kinds) == {"projection", "grades", "calibration"}
     from soldsight.embed.litert_engine import models_dir  # what price queries run on (soldsight.embed.litert_engine)
 
-    assert summary["litert_exported"] == ["head.tflite", "block7.tflite"]
-    assert sorted(p.name for p in models_dir(settings.home).iterdir()) == ["block7.tflite", "head.tflite"]
+    block = f"block{IndexConfig().rerank_block}.tflite"  # the local features' map (block 4 since session 18)
+    assert summary["litert_exported"] == ["head.tflite", block]
+    assert sorted(p.name for p in models_dir(settings.home).iterdir()) == sorted([block, "head.tflite"])
     # The world's media grade moves prices more than the sleeve grade, and G is cheaper than NM.
     assert grades["media"]["G"] < 0 < grades["media"]["NM"]
 
@@ -86,8 +87,9 @@ def test_price_held_out_photos_and_bad_files(price_fitted, price_world, lite0_em
     rest = [c["similarity"] for c in comps[len(verified):]]
     assert rest == sorted(rest, reverse=True)
     with open_warehouse(settings) as con:
-        items = {lid: (artist.casefold(), year) if artist else ("listing", lid) for lid, artist, year in
-                 con.execute("SELECT listing_id, artist, release_year FROM listings").fetchall()}
+        listed = con.execute("SELECT listing_id, artist, release_year, currency FROM listings").fetchall()
+    items = {lid: (artist.casefold(), year) if artist else ("listing", lid) for lid, artist, year, _ in listed}
+    sold_in = {lid: currency for lid, _, _, currency in listed}
     for a in priced:  # a close second item is named exactly when it comes within the margin (search.alternatives)
         assert [alt["listing_id"] for alt in a["alternatives"]] == _close_items(a["comparables"], a["match"], items)
     # The small world's photos have no close second at the default margin; a wide one names the next two items.
@@ -100,8 +102,14 @@ def test_price_held_out_photos_and_bad_files(price_fitted, price_world, lite0_em
         for alt in a["alternatives"]:
             assert set(alt) == {"listing_id", "title", "artist", "release_year", "similarity", "inliers",
                                 "suggested_price", "low", "high", "currency", "n_comparables"}
-            # Priced, were the photo that item, from its own sales among the comparables only.
+            # Priced, were the photo that item, from its own sales among the comparables only, in the
+            # currency most of them (on a tie, the best of them) were sold in.
             own = [c for c in a["comparables"] if items[c["listing_id"]] == items[alt["listing_id"]]]
+            if own:
+                by_currency = [sold_in[c["listing_id"]] for c in own]
+                majority = max(dict.fromkeys(by_currency), key=by_currency.count)
+                assert alt["currency"] == majority or a["status"] != "ok"
+                own = [c for c in own if sold_in[c["listing_id"]] == majority]
             assert alt["n_comparables"] == len(own)
             if a["status"] == "ok" and own:  # even from one sale: the answer says how many
                 assert alt["low"] <= alt["suggested_price"] <= alt["high"] and alt["currency"]

@@ -113,8 +113,10 @@ def suggest(comparables: list[dict], *, min_comparables: int, grades: GradeModel
     if len(rows) < min_comparables:
         return {"status": "insufficient", "reason": f"insufficient comparables: {len(rows)} < {min_comparables}",
                 "n_comparables": len(rows)}
-    currencies = {c.get("currency") for c in rows}
-    currency = max(currencies, key=lambda cur: sum(c.get("currency") == cur for c in rows))
+    # The majority currency; on a tie, that of the first (best) comparable. Not a set's order: that
+    # changes with each process's hash seed, and so would the same photo's price.
+    seen = list(dict.fromkeys(c.get("currency") for c in rows))
+    currency = max(seen, key=lambda cur: sum(c.get("currency") == cur for c in rows))
     rows = [c for c in rows if c.get("currency") == currency]
     if len(rows) < min_comparables:
         return {"status": "insufficient", "currency": currency, "n_comparables": len(rows),
