@@ -14,7 +14,8 @@ from tests.test_embed_lite0_numpy import photos
 @pytest.fixture(scope="module")
 def litert_dir(lite0_embedder, tmp_path_factory):
     directory = tmp_path_factory.mktemp("litert")
-    assert sorted(export(lite0_embedder, directory, (7, 10))) == sorted([HEAD, block_file(7), block_file(10)])
+    # Block 4: re-ranking's local features since session 18; 7 and 10: earlier fits and the experiments.
+    assert sorted(export(lite0_embedder, directory, (4, 7, 10))) == sorted([HEAD, *map(block_file, (4, 7, 10))])
     assert export(lite0_embedder, directory, (7,)) == []  # files already there are kept
     return directory
 
@@ -31,7 +32,7 @@ def test_head_map_matches_keras(litert_dir, lite0_embedder):
 def test_block_maps_match_keras(litert_dir, lite0_embedder, side):
     images = photos(side)
     engine = LiteRTEmbedder(litert_dir)
-    for block in (7, 10):
+    for block in (4, 7, 10):
         want, got = lite0_embedder.local_map(images, block), engine.local_map(images, block)
         assert got.shape == want.shape and np.abs(want).max() > 1
         np.testing.assert_allclose(got, want, atol=2e-4 * np.abs(want).max())

@@ -173,6 +173,15 @@ def test_fit_stores_local_features_so_a_query_embeds_only_itself(price_fitted, p
     [b] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
     assert max(c["inliers"] for c in a["comparables"] if "inliers" in c) > 10
     assert [c["listing_id"] for c in a["comparables"]] == [c["listing_id"] for c in b["comparables"]]
+    # A query reads its cells as the fit read the store's (block, size, frame): an indexed photo, priced,
+    # meets its own stored cells, and nearly every one of them agrees on the identity map.
+    from soldsight.price.verify import KEEP_CELLS
+
+    # Not square: there the centre square and the letterbox would be the same pixels.
+    sizes = {p: Image.open(settings.home / p).size for p in sorted(indexed)}
+    own = next(p for p, (w, h) in sizes.items() if abs(w / h - 1) > 0.2)
+    [c] = price_photos(replace(settings, home=home), [settings.home / own], embedder=lite0_embedder, store=False)
+    assert c["comparables"][0]["image_path"] == own and c["comparables"][0]["inliers"] >= 0.9 * KEEP_CELLS
     # A refit reuses every stored row: the nightly refresh pays only for new photos.
     with open_warehouse(settings) as con:
         previous = previous_store(con, settings.home)

@@ -65,3 +65,26 @@ def test_rerank_prefers_the_photo_that_verifies(lite0_embedder, price_world, tmp
     got = rerank(lite0_embedder, query, comps, tmp_path, 40_000_000, top=3)
     assert [c["listing_id"] for c in got] == ["same", "other", "gone", "tail"]
     assert got[0]["inliers"] > got[1]["inliers"] and got[2]["inliers"] == 0 and "inliers" not in got[3]
+
+
+def test_local_features_read_the_global_views_centre_square_unless_a_fit_letterboxed():
+    import json
+
+    import pytest
+
+    from soldsight.price.index import IndexConfig
+    from soldsight.price.verify import framed, letterbox
+    from soldsight.price.views import views
+
+    im = Image.fromarray(np.random.default_rng(5).integers(0, 256, (300, 500, 3), dtype=np.uint8))
+    # The same pixels the global search embeds, so one CNN pass could serve both.
+    assert np.array_equal(framed(im, 224, "centre"), views(im, "full")[0])
+    assert np.array_equal(framed(im, 224, "letterbox"), letterbox(im, 224))
+    with pytest.raises(ValueError, match="unknown local-feature frame"):
+        framed(im, 224, "stretch")
+    config = IndexConfig()
+    assert (config.rerank_block, config.rerank_size, config.rerank_frame) == (4, 224, "centre")
+    assert IndexConfig.from_json(config.to_json()).rerank_frame == "centre"
+    # A model fitted before frames were recorded letterboxed its photos: its stored cells keep meaning that.
+    old = {k: v for k, v in json.loads(config.to_json()).items() if k != "rerank_frame"}
+    assert IndexConfig.from_json(json.dumps({**old, "rerank_block": 7, "rerank_size": 448})).rerank_frame == "letterbox"

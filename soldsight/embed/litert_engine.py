@@ -1,7 +1,8 @@
 """Lite0 on LiteRT (TensorFlow Lite's runtime, with XNNPACK): the engine for pricing, embedding and fits.
 
-Why: pricing a photo runs Lite0 twice, the 224 px head for the global search and block 7 at 448 px for
-re-ranking. On this 2-core machine TensorFlow took 22 and 32-46 ms a photo for them, LiteRT 7 and 14-16 ms,
+Why: pricing a photo runs Lite0 twice, the 224 px head for the global search and a block map for
+re-ranking (block 4 at 224 px; block 7 at 448 px before session 18). On this 2-core machine TensorFlow took
+22 and 32-46 ms a photo for the head and block 7, LiteRT 7 and 14-16 ms,
 and `import ai_edge_litert` costs 0.12 s against TensorFlow's 5-9 s start-up (docs/embed.md).
 
 TensorFlow converts the Keras network to .tflite files (export); `soldsight embed` or the price fit does

@@ -35,8 +35,10 @@ class IndexConfig:
     seed: int = 0
     rerank_top: int = 20           # query time: re-rank this many best listings by geometric verification
                                    # (soldsight.price.verify; 0 turns it off); +14 points of top-1 on the world
-    rerank_block: int = 7          # Lite0 block whose map gives the local features (28x28x80 at 448 px)
-    rerank_size: int = 448         # letterboxed input side for them (336: -1 point of top-1, ~0.56x the CNN time)
+    rerank_block: int = 4          # Lite0 block whose map gives the local features (28x28x40 at 224 px)
+    rerank_size: int = 224         # input side for them
+    rerank_frame: str = "centre"   # what they are read from: the global view's centre square, or "letterbox"
+                                   # (the whole photo; block 7 at 448 px before session 18, docs/price.md)
     rerank_weight: float = 0.02    # similarity added per affine inlier
     projection: str = "none"       # digest of the projection, filled in when fitted
     artifact: str | None = None    # file under SOLDSIGHT_HOME holding the projection
@@ -56,6 +58,7 @@ class IndexConfig:
         d = json.loads(text)
         d["index_rotations"] = tuple(d["index_rotations"])
         d["query_rotations"] = tuple(d["query_rotations"])
+        d.setdefault("rerank_frame", "letterbox")  # fitted before frames were recorded: all were letterboxed
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 

@@ -26,13 +26,13 @@ def previous_store(con, home: Path) -> LocalStore | None:
 def fit_local_features(settings, embedder, config: IndexConfig, paths: list[str], previous: LocalStore | None) -> dict:
     """Store the re-ranking features of `paths` under SOLDSIGHT_HOME/models; sets config.local_features."""
     recipe = {"embed_model_id": config.embed_model_id, "block": config.rerank_block, "size": config.rerank_size,
-              "keep": KEEP_CELLS}
+              "frame": config.rerank_frame, "keep": KEEP_CELLS}
     models = Path(settings.home) / "models"
     models.mkdir(parents=True, exist_ok=True)
 
     def compute(part):
         maps = photo_maps(embedder, [Path(settings.home) / p for p in part], settings.max_image_pixels,
-                          config.rerank_block, config.rerank_size)
+                          config.rerank_block, config.rerank_size, config.rerank_frame)
         return [None if m is None else (*strongest_cells(m), m.shape[0]) for m in maps]
 
     name, summary = build_store(models, recipe, paths, compute, previous)

@@ -1,14 +1,15 @@
 """The local features of every indexed photo, computed once when the index is fitted.
 
 Geometric re-ranking (soldsight.price.verify) compares the query's local cells with those of each
-candidate photo. Computing a candidate's cells at query time costs one 448 px CNN pass per candidate
+candidate photo. Computing a candidate's cells at query time costs one CNN pass per candidate
 (ten per photo: ~85% of the re-ranking time); reading them from here costs a memory-mapped slice.
 
 On disk, under SOLDSIGHT_HOME/models/local-<recipe>-<digest>/:
   cells.npy   int8 [N, K, C]: each photo's K strongest cells, unit descriptors x 127 (memory-mapped)
   where.npy   uint16 [N, K]: which cell of the side x side map each one is (row-major)
   paths.json  the N image paths (images.path, content-addressed), in row order, and the recipe
-At K = 300 cells of 80 channels a photo costs 24 KB (2.4 GB at 100k photos).
+At K = 300 cells of 40 channels (block 4, the default) a photo costs 12 KB (1.2 GB at 100k photos); of
+80 channels (block 7, fits before session 18) 24 KB.
 A refit reuses the rows of photos the previous store already has, so a nightly refresh pays only
 for the new photos. A photo missing from the store is simply computed at query time.
 """

@@ -265,14 +265,15 @@ def _find(settings, con, embedder, state: State, photos: list, *, k: int, curren
             scan = pool.submit(lambda: [comparables(con, vectors[0], cfg.index_id, **search)])
         else:
             scan = pool.submit(comparables_batch, con, vectors, cfg.index_id, **search)
-        queries = query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size) if verify else None
+        queries = query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame) if verify else None
         found = scan.result()
     if not verify:
         return found
     local_store = LocalStore.open(settings.home, cfg.local_features)
     cache: dict = {}  # photos of one batch often share candidates
     return [rerank_by_geometry(embedder, photo, comps, settings.home, settings.max_image_pixels, top=n_verify,
-                               block=cfg.rerank_block, size=cfg.rerank_size, weight=cfg.rerank_weight,
+                               block=cfg.rerank_block, size=cfg.rerank_size, frame=cfg.rerank_frame,
+                               weight=cfg.rerank_weight,
                                cache=cache, store=local_store, query=q)
             for photo, comps, q in zip(photos, found, queries)]
 

@@ -2,8 +2,9 @@
 
 The global descriptor finds the right album among its 20 best for ~98% of photos but ranks it first
 for only ~70%: albums by one artist share an artwork style, and pressings differ by a sticker or a logo.
-Local features from a finer map of the same Lite0 network (by default block 7: stride 16, so 28x28
-cells of 80 channels at a 448 px input) are matched query -> candidate photo; matches that agree on one
+Local features from a finer map of the same Lite0 network (by default block 4: stride 8, so 28x28
+cells of 40 channels of the 224 px centre square the global search embeds; fits before session 18 used
+block 7 of a 448 px letterbox) are matched query -> candidate photo; matches that agree on one
 affine transform of the sleeve are counted. The count of such inliers is added to the global similarity
 (docs/price.md). The candidates' features are computed once, at fit (soldsight.price.local_store).
 """
@@ -16,7 +17,11 @@ import numpy as np
 from PIL import Image, ImageStat
 from threadpoolctl import ThreadpoolController
 
-LOCAL_SIZE = 448      # letterboxed input side for local features; the map is LOCAL_SIZE / 16 cells a side
+from soldsight.price.views import view
+
+LOCAL_BLOCK = 4       # Lite0 block whose map gives the local features: stride 8, 40 channels
+LOCAL_SIZE = 224      # their input side, so the map is LOCAL_SIZE / 8 = 28 cells a side
+LOCAL_FRAME = "centre"  # the photo's centre square, the window the global search embeds (framed())
 INLIER_PX = 0.05      # inlier distance, as a fraction of the image side (about 1.4 cells of 28)
 ITERATIONS = 1000     # RANSAC hypotheses, tested all at once
 KEEP_CELLS = 300      # the most active cells matched per photo: background cells only add false matches,
@@ -27,6 +32,20 @@ KEEP_CELLS = 300      # the most active cells matched per photo: background cell
 def _blas() -> ThreadpoolController:
     """Found once: looking up the loaded BLAS libraries costs ~5 ms, on every photo otherwise."""
     return ThreadpoolController()
+
+
+def framed(im: Image.Image, size: int = LOCAL_SIZE, frame: str = LOCAL_FRAME) -> np.ndarray:
+    """The square uint8 [size,size,3] the local features are read from.
+
+    'centre': the photo's centre square, as the global search sees it; the sleeve is larger in it than in
+    the whole photo letterboxed, and on the bench worlds block 4 of it verified better than block 7 of a
+    448 px letterbox (docs/price.md, session 18). 'letterbox': the whole photo (fits before session 18).
+    """
+    if frame == "letterbox":
+        return letterbox(im, size)
+    if frame != "centre":
+        raise ValueError(f"unknown local-feature frame {frame!r}: 'centre' or 'letterbox'")
+    return view(im, 1.0, 0.5, 0.5, size=size)
 
 
 def letterbox(im: Image.Image, size: int = LOCAL_SIZE) -> np.ndarray:
@@ -105,13 +124,15 @@ def affine_inliers(p: np.ndarray, q: np.ndarray, rng: np.random.Generator, *, th
     return int(np.count_nonzero(dx < threshold * threshold, axis=0).max())
 
 
-def query_features(embedder, photos: list[Image.Image], block: int, size: int = LOCAL_SIZE) -> list:
+def query_features(embedder, photos: list[Image.Image], block: int, size: int = LOCAL_SIZE,
+                   frame: str = LOCAL_FRAME) -> list:
     """Local features of each query photo, from one CNN batch."""
-    maps = embedder.local_map(np.stack([letterbox(im, size) for im in photos]), block)
+    maps = embedder.local_map(np.stack([framed(im, size, frame) for im in photos]), block)
     return [local_features(m) for m in maps]
 
 
-def photo_maps(embedder, paths: list[Path], max_pixels: int, block: int, size: int = LOCAL_SIZE) -> list:
+def photo_maps(embedder, paths: list[Path], max_pixels: int, block: int, size: int = LOCAL_SIZE,
+               frame: str = LOCAL_FRAME) -> list:
     """The block map of each photo file, or None for one that cannot be read (errors as values)."""
     from soldsight.price.views import read_photo
 
@@ -119,14 +140,14 @@ def photo_maps(embedder, paths: list[Path], max_pixels: int, block: int, size: i
     loaded = [(i, read_photo(Path(p), max_pixels)[0]) for i, p in enumerate(paths)]
     loaded = [(i, im) for i, im in loaded if im is not None]
     if loaded:
-        maps = embedder.local_map(np.stack([letterbox(im, size) for _, im in loaded]), block)
+        maps = embedder.local_map(np.stack([framed(im, size, frame) for _, im in loaded]), block)
         for (i, _), m in zip(loaded, maps):
             out[i] = m
     return out
 
 
 def candidate_features(embedder, paths: list[str], home: Path, max_pixels: int, block: int, size: int,
-                       cache: dict, store=None) -> None:
+                       cache: dict, store=None, frame: str = LOCAL_FRAME) -> None:
     """Fill cache (image_path -> features, or None if unreadable) from the store, else from the photos."""
     missing = []
     for rel in dict.fromkeys(paths):
@@ -138,13 +159,14 @@ def candidate_features(embedder, paths: list[str], home: Path, max_pixels: int, 
         else:
             missing.append(rel)
     if missing:
-        for rel, m in zip(missing, photo_maps(embedder, [Path(home) / rel for rel in missing], max_pixels, block, size)):
+        for rel, m in zip(missing, photo_maps(embedder, [Path(home) / rel for rel in missing], max_pixels, block, size,
+                                              frame)):
             cache[rel] = None if m is None else local_features(m)
 
 
-def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *, top: int = 20, block: int = 7,
-           size: int = LOCAL_SIZE, weight: float = 0.02, cache: dict | None = None, store=None,
-           query=None) -> list[dict]:
+def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *, top: int = 20,
+           block: int = LOCAL_BLOCK, size: int = LOCAL_SIZE, frame: str = LOCAL_FRAME, weight: float = 0.02,
+           cache: dict | None = None, store=None, query=None) -> list[dict]:
     """comps with the first `top` re-ordered by similarity + weight x affine inliers; each gets `inliers`.
 
     A candidate's local features come from the store fitted with the index (soldsight.price.local_store)
@@ -158,8 +180,8 @@ def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixe
         return comps
     cache = {} if cache is None else cache
     candidate_features(embedder, [c["image_path"] for c in head if c.get("image_path")], home, max_pixels, block, size,
-                       cache, store)
-    qdesc, qpos = query if query is not None else query_features(embedder, [photo], block, size)[0]
+                       cache, store, frame)
+    qdesc, qpos = query if query is not None else query_features(embedder, [photo], block, size, frame)[0]
     rng = np.random.default_rng(0)  # fixed: the same photo gets the same answer every time
     # Many small matrix products: OpenBLAS waking its thread pool for each cost 5-70x the product itself.
     with _blas().limit(limits=1, user_api="blas"):

@@ -44,19 +44,19 @@ def load_photo(source, max_pixels: int, work_side: int = 640) -> Image.Image:
     return im
 
 
-def view(im: Image.Image, scale: float, cx: float, cy: float, mode: str = "crop") -> np.ndarray:
-    """One square window of the photo as uint8 [224,224,3]; mode 'pad' letterboxes the whole photo instead."""
+def view(im: Image.Image, scale: float, cx: float, cy: float, mode: str = "crop", size: int = SIZE) -> np.ndarray:
+    """One square window of the photo as uint8 [size,size,3]; mode 'pad' letterboxes the whole photo instead."""
     w, h = im.size
     if mode == "pad":
         side = max(w, h)
         canvas = Image.new("RGB", (side, side), tuple(int(c) for c in ImageStat.Stat(im).mean))
         canvas.paste(im, ((side - w) // 2, (side - h) // 2))
-        return np.asarray(canvas.resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.uint8)
+        return np.asarray(canvas.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
     side = min(w, h) * scale
     left = min(max(cx * w - side / 2, 0), w - side)
     top = min(max(cy * h - side / 2, 0), h - side)
     box = (left, top, left + side, top + side)
-    return np.asarray(im.resize((SIZE, SIZE), Image.Resampling.BILINEAR, box=box), dtype=np.uint8)
+    return np.asarray(im.resize((size, size), Image.Resampling.BILINEAR, box=box), dtype=np.uint8)
 
 
 def views(im: Image.Image, view_set: str = "crops5", rotations=(0,)) -> np.ndarray:
