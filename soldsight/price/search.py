@@ -85,8 +85,8 @@ def alternatives(comps: list[dict], weight: float, margin: float, most: int = 2)
 
     Pressings of one album and one artist's albums in one artwork style score close together; naming the
     runner-up tells the user what to check (what_to_check) rather than trust a coin toss. At the
-    default margin (0.15) the bench worlds named one for 9.5% and 15.5% of the answers, whose match was
-    wrong 37% and 65% of the time against 7% for the others (docs/price.md). Only re-ranked comparables
+    default margin (0.15) the bench worlds named one for 11.0% and 10.0% of the answers, whose match was
+    wrong 36% and 50% of the time against 6% and 9% for the others (docs/price.md). Only re-ranked comparables
     (with inliers) take part: global similarity alone is on another scale.
     """
     ranked = [c for c in comps if c.get("inliers") is not None]

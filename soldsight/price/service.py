@@ -265,7 +265,8 @@ def _find(settings, con, embedder, state: State, photos: list, *, k: int, curren
             scan = pool.submit(lambda: [comparables(con, vectors[0], cfg.index_id, **search)])
         else:
             scan = pool.submit(comparables_batch, con, vectors, cfg.index_id, **search)
-        queries = query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame) if verify else None
+        queries = (query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame)
+                   if verify else None)
         found = scan.result()
     if not verify:
         return found
