@@ -14,6 +14,7 @@ import pyarrow as pa
 from soldsight.embed.preprocess import ImageRejected
 from soldsight.price import augment
 from soldsight.price.projection import IDENTITY, Projection, fit_learned_whitening
+from soldsight.price.verify import LOCAL_BLOCK, LOCAL_FRAME, LOCAL_SIZE
 from soldsight.price.views import load_photo, pool, views
 from warehouse.sql_files import sql
 
@@ -35,10 +36,10 @@ class IndexConfig:
     seed: int = 0
     rerank_top: int = 20           # query time: re-rank this many best listings by geometric verification
                                    # (soldsight.price.verify; 0 turns it off); +14 points of top-1 on the world
-    rerank_block: int = 4          # Lite0 block whose map gives the local features (28x28x40 at 224 px)
-    rerank_size: int = 224         # input side for them
-    rerank_frame: str = "centre"   # what they are read from: the global view's centre square, or "letterbox"
-                                   # (the whole photo; block 7 at 448 px before session 18, docs/price.md)
+    rerank_block: int = LOCAL_BLOCK  # Lite0 block whose map gives the local features (4: 28x28x40 at 224 px)
+    rerank_size: int = LOCAL_SIZE    # input side for them
+    rerank_frame: str = LOCAL_FRAME  # what they are read from: the global view's centre square, or "letterbox"
+                                     # (the whole photo; block 7 at 448 px before session 18, docs/price.md)
     rerank_weight: float = 0.02    # similarity added per affine inlier
     projection: str = "none"       # digest of the projection, filled in when fitted
     artifact: str | None = None    # file under SOLDSIGHT_HOME holding the projection
