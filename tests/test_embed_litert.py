@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from soldsight.embed.litert_engine import HEAD, LiteRTEmbedder, block_file, export, models_dir
+from soldsight.embed.litert_engine import (HEAD, LiteRTEmbedder, available, block_file, export, head_block_file,
+                                           models_dir)
 from tests.test_embed_lite0_numpy import photos
 
 
@@ -15,7 +16,8 @@ from tests.test_embed_lite0_numpy import photos
 def litert_dir(lite0_embedder, tmp_path_factory):
     directory = tmp_path_factory.mktemp("litert")
     # Block 4: re-ranking's local features since session 18; 7 and 10: earlier fits and the experiments.
-    assert sorted(export(lite0_embedder, directory, (4, 7, 10))) == sorted([HEAD, *map(block_file, (4, 7, 10))])
+    want = [HEAD, *map(block_file, (4, 7, 10)), *map(head_block_file, (4, 7, 10))]
+    assert sorted(export(lite0_embedder, directory, (4, 7, 10))) == sorted(want)
     assert export(lite0_embedder, directory, (7,)) == []  # files already there are kept
     return directory
 
@@ -36,6 +38,25 @@ def test_block_maps_match_keras(litert_dir, lite0_embedder, side):
         want, got = lite0_embedder.local_map(images, block), engine.local_map(images, block)
         assert got.shape == want.shape and np.abs(want).max() > 1
         np.testing.assert_allclose(got, want, atol=2e-4 * np.abs(want).max())
+
+
+def test_head_and_block_maps_from_one_pass(litert_dir, lite0_embedder, tmp_path):
+    """Pricing's search and re-ranking read one pass of the head+block model: the maps of the two models."""
+    images = photos(224)
+    engine = LiteRTEmbedder(litert_dir)
+    head, local = engine.feature_and_local_maps(images, 4)
+    assert (head_block_file(4), 224) in engine._interpreters
+    assert np.array_equal(head, engine.feature_map(images)) and np.array_equal(local, engine.local_map(images, 4))
+    want_head, want_local = lite0_embedder.feature_and_local_maps(images, 4)
+    assert local.shape == want_local.shape == (2, 28, 28, 40)
+    np.testing.assert_allclose(head, want_head, atol=2e-4)
+    np.testing.assert_allclose(local, want_local, atol=2e-4 * np.abs(want_local).max())
+    # Converted before the head+block files: the same maps, from two passes.
+    for name in (HEAD, block_file(4)):
+        shutil.copy(litert_dir / name, tmp_path)
+    assert available(tmp_path, (4,)) and not available(tmp_path, (4,), shared=True)
+    two = LiteRTEmbedder(tmp_path).feature_and_local_maps(images, 4)
+    assert np.array_equal(two[0], head) and np.array_equal(two[1], local)
 
 
 @pytest.mark.parametrize("pooling", ["avg", "gem"])
@@ -104,10 +125,12 @@ def test_batch_passes_run_on_litert_once_exported(lite0_embedder, tmp_path):
 
     settings = Settings(home=tmp_path)
     network, written = load_batch_embedder(settings, blocks=(7,), embedder=lite0_embedder)
-    assert isinstance(network, LiteRTEmbedder) and written == [HEAD, block_file(7)]
+    assert isinstance(network, LiteRTEmbedder) and written == [HEAD, block_file(7), head_block_file(7)]
     assert network.model_id == lite0_embedder.model_id and network.weights_sha256 == lite0_embedder.weights_sha256
     network, written = load_batch_embedder(settings, blocks=(7,))  # e.g. a refit: TensorFlow not needed
     assert isinstance(network, LiteRTEmbedder) and written == []
+    (models_dir(tmp_path) / head_block_file(7)).unlink()  # converted before session 19: the next fit adds it
+    assert load_batch_embedder(settings, blocks=(7,))[1] == [head_block_file(7)]
     assert load_batch_embedder(settings, pooling="gem")[0].pooling == "gem"
     assert load_batch_embedder(replace(settings, litert=False), embedder=lite0_embedder) == (lite0_embedder, [])
     stand_in = type("StandIn", (), {"name": "lite0", "model_id": "x", "dim": 1280})()  # e.g. a test's probe

@@ -45,8 +45,9 @@ def test_fit_indexes_listings_and_stores_versioned_models(price_fitted):
     from soldsight.embed.litert_engine import models_dir  # what price queries run on (soldsight.embed.litert_engine)
 
     block = f"block{IndexConfig().rerank_block}.tflite"  # the local features' map (block 4 since session 18)
-    assert summary["litert_exported"] == ["head.tflite", block]
-    assert sorted(p.name for p in models_dir(settings.home).iterdir()) == sorted([block, "head.tflite"])
+    both = f"head+{block}"  # the search's and re-ranking's maps of a query photo from one pass (session 19)
+    assert summary["litert_exported"] == ["head.tflite", block, both]
+    assert sorted(p.name for p in models_dir(settings.home).iterdir()) == sorted([block, "head.tflite", both])
     # The world's media grade moves prices more than the sleeve grade, and G is cheaper than NM.
     assert grades["media"]["G"] < 0 < grades["media"]["NM"]
 

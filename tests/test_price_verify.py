@@ -88,3 +88,32 @@ def test_local_features_read_the_global_views_centre_square_unless_a_fit_letterb
     # A model fitted before frames were recorded letterboxed its photos: its stored cells keep meaning that.
     old = {k: v for k, v in json.loads(config.to_json()).items() if k != "rerank_frame"}
     assert IndexConfig.from_json(json.dumps({**old, "rerank_block": 7, "rerank_size": 448})).rerank_frame == "letterbox"
+
+
+def test_one_pass_gives_the_search_vectors_and_the_local_features(lite0_embedder):
+    """With the default config, pricing embeds each photo once for both: the same numbers as the two ways apart."""
+    from dataclasses import replace
+
+    from soldsight.price.index import IndexConfig
+    from soldsight.price.projection import Projection
+    from soldsight.price.search import one_window, query_vectors, query_vectors_and_features
+    from soldsight.price.verify import query_features
+
+    rng = np.random.default_rng(6)
+    photos = [Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)) for shape in ((300, 500, 3), (420, 260, 3))]
+    config = IndexConfig()
+    assert one_window(config)
+    for other in (dict(view_set="crops5"), dict(query_rotations=(0, 90)), dict(rerank_frame="letterbox"),
+                  dict(rerank_size=448)):
+        assert not one_window(replace(config, **other)), other
+    projection = Projection(name="lw16", mean=rng.normal(size=1280).astype(np.float32),
+                            matrix=rng.normal(size=(1280, 16)).astype(np.float32))
+    vectors, local = query_vectors_and_features(lite0_embedder, photos, config, projection)
+    want_vectors = query_vectors(lite0_embedder, photos, config, projection)
+    want_local = query_features(lite0_embedder, photos, config.rerank_block, config.rerank_size, config.rerank_frame)
+    assert [v.shape for v in vectors] == [(1, 16), (1, 16)]
+    for got, want in zip(vectors, want_vectors):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    for (desc, pos), (want_desc, want_pos) in zip(local, want_local):
+        np.testing.assert_allclose(desc, want_desc, atol=1e-5)
+        assert np.array_equal(pos, want_pos)

@@ -60,7 +60,8 @@ def load_batch_embedder(settings, model: str | None = None, pooling: str = "avg"
 
     name = (model or settings.model).lower()
     if embedder is None:
-        converted = _converted(settings, name, pooling, blocks)
+        # A directory converted before the head+block files were made gets them now: TensorFlow loads once.
+        converted = _converted(settings, name, pooling, blocks, shared=True)
         if converted is not None:
             return converted, []
         embedder = load_embedder(settings, name, pooling)
@@ -71,14 +72,17 @@ def load_batch_embedder(settings, model: str | None = None, pooling: str = "avg"
     return (embedder if converted is None else converted), written
 
 
-def _converted(settings, name: str, pooling: str, blocks) -> object | None:
-    """The LiteRT engine, if it serves this backbone and settings and its head and blocks have been converted."""
+def _converted(settings, name: str, pooling: str, blocks, shared: bool = False) -> object | None:
+    """The LiteRT engine, if it serves this backbone and settings and its head and blocks (with shared, their
+    head+block files too) have been converted."""
     if name != "lite0" or not settings.litert:
         return None
     from soldsight.embed.litert_engine import available, models_dir
 
     directory = models_dir(settings.home)
-    return _litert_embedder(directory, pooling, settings.max_image_pixels) if available(directory, blocks) else None
+    if not available(directory, blocks, shared=shared):
+        return None
+    return _litert_embedder(directory, pooling, settings.max_image_pixels)
 
 
 @lru_cache(maxsize=8)

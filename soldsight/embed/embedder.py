@@ -8,6 +8,7 @@ The stable interface (the price helper codes against it):
     emb.embed_batch(uint8 [N,224,224,3]) -> float32 [N,dim], each row L2-normalised
     emb.feature_map(uint8 [N,224,224,3]) -> float32 [N,7,7,dim], the activations before pooling
     emb.local_map(uint8 [N,S,S,3], block=10) -> float32 [N,S/16,S/16,112], an intermediate map (Lite0 only)
+    emb.feature_and_local_maps(uint8 [N,224,224,3], block) -> both maps of the same images (Lite0 only)
 TensorFlow is imported inside functions only, so the CLI stays quick to start.
 """
 from __future__ import annotations
@@ -152,6 +153,10 @@ class Embedder:
     def feature_map(self, images: np.ndarray) -> np.ndarray:
         """uint8 [N,224,224,3] -> float32 [N,7,7,dim], the head activations before pooling."""
         return self._run(self._features, images, (7, 7, self.dim))
+
+    def feature_and_local_maps(self, images: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """(feature_map(images), local_map(images, block)): the engines' interface; here two passes."""
+        return self.feature_map(images), self.local_map(images, block)
 
     def local_map(self, images: np.ndarray, block: int = 10) -> np.ndarray:
         """uint8 [N,S,S,3] (any square S) -> float32 [N,h,w,c], the output of Lite0 MBConv block `block`.

@@ -9,6 +9,8 @@ TensorFlow converts the Keras network to .tflite files (export); `soldsight embe
 it once per weights file (soldsight.embed.load_batch_embedder), into SOLDSIGHT_HOME/models/litert/lite0-w<weights sha256[:12]>-f<FORMAT>/:
   head.tflite        uint8 [1,224,224,3] -> [1,7,7,1280], the head activations before pooling
   block<B>.tflite    uint8 [1,S,S,3], any square S -> the output of MBConv block B
+  head+block<B>.tflite  uint8 [1,224,224,3] -> both of the above from one pass (block B lies on the head's
+                     way, so the block map costs nothing more): pricing's search and re-ranking since session 19
 The runtime itself never imports TensorFlow.
 """
 from __future__ import annotations
@@ -38,6 +40,18 @@ def block_file(block: int) -> str:
     return f"block{block}.tflite"
 
 
+def head_block_file(block: int) -> str:
+    return f"head+block{block}.tflite"
+
+
+def _head_and_block(model, block: int):
+    """One Keras model giving the head's map and block's map: the converter merges the layers the two share."""
+    import keras
+
+    inputs = keras.Input((lite0.INPUT_SIZE, lite0.INPUT_SIZE, 3))
+    return keras.Model(inputs, [model(inputs), lite0.trunk(model, (block,))(inputs)])
+
+
 def export(embedder, directory: Path, blocks=()) -> list[str]:
     """Convert a TensorFlow Lite0 embedder's head and the given blocks; returns the files written.
 
@@ -50,14 +64,18 @@ def export(embedder, directory: Path, blocks=()) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     model = embedder.network
 
-    wanted = {HEAD: (None, [1, lite0.INPUT_SIZE, lite0.INPUT_SIZE, 3])}
-    wanted.update({block_file(block): (block, [1, None, None, 3]) for block in blocks})
+    head = [1, lite0.INPUT_SIZE, lite0.INPUT_SIZE, 3]
+    # Each network is built only when its file is missing.
+    wanted = {HEAD: (lambda: model, head)}
+    for block in blocks:
+        wanted[block_file(block)] = (lambda b=block: lite0.trunk(model, (b,)), [1, None, None, 3])
+        wanted[head_block_file(block)] = (lambda b=block: _head_and_block(model, b), head)
     written = []
-    for name, (block, shape) in wanted.items():
+    for name, (build, shape) in wanted.items():
         path = directory / name
         if path.exists():
             continue
-        net = model if block is None else lite0.trunk(model, (block,))  # a trunk is built only when needed
+        net = build()
 
         def fn(x, net=net):
             return net(tf.cast(x, tf.float32), training=False)
@@ -71,9 +89,11 @@ def export(embedder, directory: Path, blocks=()) -> list[str]:
     return written
 
 
-def available(directory: Path, blocks=()) -> bool:
-    """Whether the head, and each of the given blocks, has been exported into directory."""
-    return all((Path(directory) / name).is_file() for name in (HEAD, *map(block_file, blocks)))
+def available(directory: Path, blocks=(), *, shared: bool = False) -> bool:
+    """Whether the head, and each of the given blocks, has been exported into directory; with shared, also the
+    head+block file of each (queries do without one: a directory converted before session 19 runs two passes)."""
+    names = [HEAD, *map(block_file, blocks), *(map(head_block_file, blocks) if shared else ())]
+    return all((Path(directory) / name).is_file() for name in names)
 
 
 @contextmanager
@@ -114,21 +134,33 @@ class LiteRTEmbedder(MapEmbedder):
                 if name != HEAD:
                     it.resize_tensor_input(inp, [1, side, side, 3])
                 it.allocate_tensors()
-            self._interpreters[key] = (it, inp, it.get_output_details()[0]["index"])
+            # The head's map first: the converter does not keep the order of a model's outputs, and no block
+            # has as many channels as the head.
+            outputs = sorted(it.get_output_details(), key=lambda d: -int(d["shape"][-1]))
+            self._interpreters[key] = (it, inp, [d["index"] for d in outputs])
         return self._interpreters[key]
 
-    def _run(self, name: str, images: np.ndarray) -> np.ndarray:
+    def _run(self, name: str, images: np.ndarray) -> list[np.ndarray]:
+        """Each output of the model, stacked over the images."""
         out = []
         with self._lock:
             for image in images:
-                it, inp, outp = self._interpreter(name, image.shape[0])
+                it, inp, outputs = self._interpreter(name, image.shape[0])
                 it.set_tensor(inp, np.ascontiguousarray(image[None]))
                 it.invoke()
-                out.append(it.get_tensor(outp)[0].copy())
-        return np.stack(out).astype(np.float32, copy=False) if out else np.zeros((0,), np.float32)
+                out.append([it.get_tensor(o)[0].copy() for o in outputs])
+        if not out:
+            return [np.zeros((0,), np.float32)]
+        return [np.stack(maps).astype(np.float32, copy=False) for maps in zip(*out)]
 
     def _head_maps(self, images: np.ndarray) -> np.ndarray:
-        return self._run(HEAD, images)
+        return self._run(HEAD, images)[0]
 
     def _block_maps(self, images: np.ndarray, block: int) -> np.ndarray:
-        return self._run(block_file(block), images)
+        return self._run(block_file(block), images)[0]
+
+    def _head_and_block_maps(self, images: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        if not (self.directory / head_block_file(block)).is_file():  # converted before session 19
+            return super()._head_and_block_maps(images, block)
+        head, local = self._run(head_block_file(block), images)
+        return head, local

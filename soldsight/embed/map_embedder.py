@@ -34,6 +34,9 @@ class MapEmbedder:
     def _block_maps(self, images: np.ndarray, block: int) -> np.ndarray:
         raise NotImplementedError
 
+    def _head_and_block_maps(self, images: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._head_maps(images), self._block_maps(images, block)
+
     def preprocess(self, source, **kwargs) -> np.ndarray:
         """The indexing/query policy of soldsight.embed.preprocess, with this embedder's pixel limit."""
         kwargs.setdefault("max_pixels", self.max_pixels)
@@ -69,3 +72,11 @@ class MapEmbedder:
         """uint8 [N,S,S,3] -> float32 [N,h,w,c], the output of MBConv block `block`."""
         images = self._check(images, True)
         return self._block_maps(images, block)
+
+    def feature_and_local_maps(self, images: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 [N,224,224,3] -> (feature_map(images), local_map(images, block)), from one pass where the engine
+        has the two in one model (LiteRT's head+block files)."""
+        images = self._check(images, False)
+        if not len(images):
+            return self.feature_map(images), self.local_map(images, block)
+        return self._head_and_block_maps(images, block)

@@ -7,7 +7,8 @@ import numpy as np
 
 from soldsight.price.index import IndexConfig, features
 from soldsight.price.projection import Projection
-from soldsight.price.views import views
+from soldsight.price.verify import framed, local_features
+from soldsight.price.views import SIZE, VIEW_SETS, pool, views
 from warehouse.sql_files import sql
 
 
@@ -22,6 +23,22 @@ def query_vectors(embedder, images, config: IndexConfig, projection: Projection)
         out.append(feats[start:start + len(v)])
         start += len(v)
     return out
+
+
+def one_window(config: IndexConfig) -> bool:
+    """Whether the search embeds each photo through exactly the window its local features are read from
+    (the defaults since session 18: the 224 px centre square), so one CNN pass can give both."""
+    return (VIEW_SETS[config.view_set] == [(1.0, 0.5, 0.5)] and tuple(config.query_rotations) == (0,)
+            and config.rerank_frame == "centre" and config.rerank_size == SIZE)
+
+
+def query_vectors_and_features(embedder, images, config: IndexConfig, projection: Projection) -> tuple[list, list]:
+    """query_vectors and verify.query_features of the photos from one CNN pass, for a config with one_window():
+    the local features' block lies on the head's way (LiteRT's head+block model; other engines run two passes)."""
+    windows = np.stack([framed(im, config.rerank_size, config.rerank_frame) for im in images])
+    head, local = embedder.feature_and_local_maps(windows, config.rerank_block)
+    vectors = projection.apply(pool(head, config.pooling))
+    return [vectors[i:i + 1] for i in range(len(images))], [local_features(m) for m in local]
 
 
 def comparables(con, queries: np.ndarray, index_id: str, *, k: int, rows_per_listing: int = 1,

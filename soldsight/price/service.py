@@ -25,7 +25,8 @@ from soldsight.price.local_fit import fit_local_features, previous_store, uses_l
 from soldsight.price.local_store import LocalStore, remove_others
 from soldsight.price.model import GradeModel, PriceParams, fit_grade_effects, normalise_grade, suggest
 from soldsight.price.projection import IDENTITY, Projection
-from soldsight.price.search import comparables, comparables_batch, identify, item_key, query_vectors
+from soldsight.price.search import (comparables, comparables_batch, identify, item_key, one_window, query_vectors,
+                                    query_vectors_and_features)
 from soldsight.price.verify import query_features
 from soldsight.price.verify import rerank as rerank_by_geometry
 from soldsight.price.views import read_photo
@@ -257,17 +258,19 @@ def _find(settings, con, embedder, state: State, photos: list, *, k: int, curren
     """Each photo's comparables, best first: the global search, then geometric re-ranking of the first n_verify."""
     cfg = state.config
     verify = uses_local_features(embedder, n_verify)
-    vectors = query_vectors(embedder, photos, cfg, state.projection)
     search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
-    with ThreadPoolExecutor(1) as pool:
-        # The photos' local features do not depend on the search: the CNN computes them while DuckDB scans.
-        if len(vectors) == 1:  # ORDER BY ... LIMIT beats the batch query's per-photo ranking for one photo
-            scan = pool.submit(lambda: [comparables(con, vectors[0], cfg.index_id, **search)])
-        else:
-            scan = pool.submit(comparables_batch, con, vectors, cfg.index_id, **search)
-        queries = (query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame)
-                   if verify else None)
-        found = scan.result()
+    if verify and one_window(cfg):
+        # The search's window is the local features' frame: one CNN pass gives both (docs/price.md, session 19).
+        vectors, queries = query_vectors_and_features(embedder, photos, cfg, state.projection)
+        found = _scan(con, vectors, cfg.index_id, search)
+    else:
+        vectors = query_vectors(embedder, photos, cfg, state.projection)
+        with ThreadPoolExecutor(1) as pool:
+            # The photos' local features do not depend on the search: the CNN computes them while DuckDB scans.
+            scan = pool.submit(_scan, con, vectors, cfg.index_id, search)
+            queries = (query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame)
+                       if verify else None)
+            found = scan.result()
     if not verify:
         return found
     local_store = LocalStore.open(settings.home, cfg.local_features)
@@ -277,6 +280,12 @@ def _find(settings, con, embedder, state: State, photos: list, *, k: int, curren
                                weight=cfg.rerank_weight,
                                cache=cache, store=local_store, query=q)
             for photo, comps, q in zip(photos, found, queries)]
+
+
+def _scan(con, vectors: list, index_id: str, search: dict) -> list[list[dict]]:
+    if len(vectors) == 1:  # ORDER BY ... LIMIT beats the batch query's per-photo ranking for one photo
+        return [comparables(con, vectors[0], index_id, **search)]
+    return comparables_batch(con, vectors, index_id, **search)
 
 
 def _no_comparables(currency: str | None, days: int | None) -> str:
