@@ -326,39 +326,6 @@ def test_price_without_the_block_model_falls_back(price_fitted, price_world, lit
     assert any("inliers" in c for c in answer["comparables"])  # re-ranked, on another engine
 
 
-def test_many_photos_are_priced_batch_by_batch(price_fitted, price_world, lite0_embedder, tmp_path):
-    """SOLDSIGHT_PRICE_BATCH photos at a time: the answers of one big batch, in order; each batch stored before
-    its answers come out; a photo read only when its batch is next (so memory stays flat for any number)."""
-    import shutil
-
-    from soldsight.price.service import iter_prices
-
-    small = own_home(price_fitted[0], tmp_path, price_batch=2)
-    originals = [price_world / a["photo"] for a in answers_file(price_world)[:5]]
-    bad = tmp_path / "bad.jpg"
-    bad.write_text("not a photo")
-    late = [tmp_path / f"late{i}{p.suffix}" for i, p in enumerate(originals[3:])]  # written only after the first answer
-    photos = [originals[0], bad, originals[1], originals[2], *late]  # batches: [0, bad] [1, 2] [late 0, late 1]
-    whole = price_photos(small, [*photos[:4], *originals[3:]], embedder=lite0_embedder, store=False, batch=100)
-
-    stream = iter_prices(small, photos, embedder=lite0_embedder)
-    first = next(stream)
-    with open_warehouse(small) as con:
-        assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == 2  # the first batch
-    for src, dst in zip(originals[3:], late):
-        shutil.copy(src, dst)
-    got = [first, *stream]
-
-    def same(a):
-        return {k: v for k, v in a.items() if k != "photo"}
-
-    assert [a["photo"] for a in got] == [str(p) for p in photos]
-    assert got[1]["status"] == "error" and got[-1]["status"] != "error"
-    assert [same(a) for a in got] == [same(a) for a in whole]
-    with open_warehouse(small) as con:
-        assert con.execute("SELECT count(*) FROM price_suggestions").fetchall()[0][0] == len(photos)
-
-
 def test_a_heic_photo_is_priced(price_fitted, lite0_embedder):
     """Phones save HEIC; it is read like any other photo (not a world album, so any status but error)."""
     from pathlib import Path

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -211,22 +211,32 @@ def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Itera
         state.threshold = settings.match_threshold
     chunks = [paths[i:i + batch] for i in range(0, len(paths), batch)]
     read = lambda p: read_photo(p, settings.max_image_pixels)  # noqa: E731
-    # Decoding releases the GIL: two threads overlap it on the two cores, and the next batch is decoded
-    # while this one is priced (its re-ranking is single-threaded).
-    with ThreadPoolExecutor(2) as pool:
+    # A batch is priced in two halves. The second (re-ranking, pricing, storing: one thread, ~16 ms a photo)
+    # runs beside the next batch's index scan, which DuckDB runs on threads of its own at the same speed
+    # (docs/price.md, session 19); not beside the CNN pass, whose two XNNPACK threads slow 4x when a core
+    # is taken. Decoding (two threads; it releases the GIL) reads a batch once the answers before it are out.
+    with ThreadPoolExecutor(2) as pool, con.cursor() as finisher:
         loading = pool.map(read, chunks[0]) if chunks else None
+        unfinished = None  # the previous batch's second half
         for n, chunk in enumerate(chunks):
             loaded = list(loading)
+            beside = (lambda f=unfinished: f(finisher)) if unfinished else list
+            # The embedder is loaded by the first batch that needs it, then kept for the others.
+            unfinished, answers, kw["embedder"] = _price_batch(settings, con, state, chunk, loaded, beside,
+                                                                total=len(paths), **kw)
+            yield from answers
             if n + 1 < len(chunks):
                 loading = pool.map(read, chunks[n + 1])
-            # The embedder is loaded by the first batch that needs it, then kept for the others.
-            answers, kw["embedder"] = _price_batch(settings, con, state, chunk, loaded, total=len(paths), **kw)
-            yield from answers
+        if unfinished is not None:
+            yield from unfinished(finisher)
 
 
-def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: list, *, total: int, media, sleeve,
-                 top: int, currency, days, embedder, store: bool, rerank) -> tuple[list[dict], object]:
-    """Answers for one batch of read photos ((image, error, sha256) each), stored; and the embedder, loaded if need be."""
+def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: list, beside: Callable[[], list], *,
+                 total: int, media, sleeve, top: int, currency, days, embedder, store: bool,
+                 rerank) -> tuple[Callable, list, object]:
+    """The first half of pricing a batch of read photos ((image, error, sha256) each): the CNN pass and the
+    index scan, with beside() run meanwhile. Returns (finish, beside's answers, the embedder, loaded if need
+    be); finish(con) re-ranks, prices and stores the batch and returns its answers."""
     inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": top, "currency": currency, "days": days}
     answers, images = [], {}
     for i, (p, (im, error, _)) in enumerate(zip(paths, loaded)):
@@ -237,6 +247,7 @@ def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: 
         for i in images:
             answers[i] = _answer(paths[i], "insufficient", "no price index yet: run `soldsight price --fit`")
         images = {}
+    photos = list(images.values())
     if images:
         if embedder is None:
             from soldsight.embed import load_query_embedder
@@ -244,41 +255,55 @@ def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: 
             # The block map too: an embed run converts only the head, and a fit from before LiteRT nothing.
             embedder = load_query_embedder(settings, total, blocks=(state.config.rerank_block,))
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
-        found = _find(settings, con, embedder, state, list(images.values()), k=top, currency=currency, days=days,
-                      n_verify=n_verify)
-        for i, comps in zip(images, found):
-            answers[i] = (_price_one(paths[i], comps, state, media, sleeve, settings) if comps
-                          else _answer(paths[i], "insufficient", _no_comparables(currency, days)))
-    if store:
-        _store(con, [_suggestion_row(p, a, sha, inputs, state, embedder) for p, a, (_, _, sha) in zip(paths, answers, loaded)])
-    return answers, embedder
+        found, queries, done = _search(con, embedder, state, photos, beside, k=top, currency=currency, days=days,
+                                       n_verify=n_verify)
+    else:
+        done = beside()
+
+    def finish(finisher) -> list[dict]:
+        if images:
+            verified = _verify(settings, embedder, state, photos, found, queries, n_verify)
+            for i, comps in zip(images, verified):
+                answers[i] = (_price_one(paths[i], comps, state, media, sleeve, settings) if comps
+                              else _answer(paths[i], "insufficient", _no_comparables(currency, days)))
+        if store:
+            _store(finisher, [_suggestion_row(p, a, sha, inputs, state, embedder)
+                              for p, a, (_, _, sha) in zip(paths, answers, loaded)])
+        return answers
+
+    return finish, done, embedder
 
 
-def _find(settings, con, embedder, state: State, photos: list, *, k: int, currency, days, n_verify: int) -> list[list[dict]]:
-    """Each photo's comparables, best first: the global search, then geometric re-ranking of the first n_verify."""
+def _search(con, embedder, state: State, photos: list, beside: Callable[[], list], *, k: int, currency, days,
+            n_verify: int) -> tuple[list, list | None, list]:
+    """Each photo's comparables by the global search, best first; their local features if re-ranking runs;
+    and what beside() returned, run on another thread while DuckDB scans (after the CNN passes, not beside them)."""
     cfg = state.config
     verify = uses_local_features(embedder, n_verify)
-    search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
     if verify and one_window(cfg):
         # The search's window is the local features' frame: one CNN pass gives both (docs/price.md, session 19).
         vectors, queries = query_vectors_and_features(embedder, photos, cfg, state.projection)
-        found = _scan(con, vectors, cfg.index_id, search)
     else:
         vectors = query_vectors(embedder, photos, cfg, state.projection)
-        with ThreadPoolExecutor(1) as pool:
-            # The photos' local features do not depend on the search: the CNN computes them while DuckDB scans.
-            scan = pool.submit(_scan, con, vectors, cfg.index_id, search)
-            queries = (query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame)
-                       if verify else None)
-            found = scan.result()
-    if not verify:
+        queries = (query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame)
+                   if verify else None)
+    search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
+    with ThreadPoolExecutor(1) as side:
+        done = side.submit(beside)
+        return _scan(con, vectors, cfg.index_id, search), queries, done.result()
+
+
+def _verify(settings, embedder, state: State, photos: list, found: list, queries: list | None,
+            n_verify: int) -> list[list[dict]]:
+    """The comparables with the first n_verify re-ranked by geometric verification, when it runs."""
+    if queries is None:
         return found
+    cfg = state.config
     local_store = LocalStore.open(settings.home, cfg.local_features)
     cache: dict = {}  # photos of one batch often share candidates
     return [rerank_by_geometry(embedder, photo, comps, settings.home, settings.max_image_pixels, top=n_verify,
                                block=cfg.rerank_block, size=cfg.rerank_size, frame=cfg.rerank_frame,
-                               weight=cfg.rerank_weight,
-                               cache=cache, store=local_store, query=q)
+                               weight=cfg.rerank_weight, cache=cache, store=local_store, query=q)
             for photo, comps, q in zip(photos, found, queries)]
 
 
