@@ -214,7 +214,8 @@ def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Itera
     # A batch is priced in two halves. The second (re-ranking, pricing, storing: one thread, ~16 ms a photo)
     # runs beside the next batch's index scan, which DuckDB runs on threads of its own at the same speed
     # (docs/price.md, session 19); not beside the CNN pass, whose two XNNPACK threads slow 4x when a core
-    # is taken. Decoding (two threads; it releases the GIL) reads a batch once the answers before it are out.
+    # is taken. Decoding (two threads; it releases the GIL) reads the next batch once the answers of the one
+    # before this are out, as before.
     with ThreadPoolExecutor(2) as pool, con.cursor() as finisher:
         loading = pool.map(read, chunks[0]) if chunks else None
         unfinished = None  # the previous batch's second half
@@ -235,8 +236,8 @@ def _price_batch(settings, con, state: State | None, paths: list[Path], loaded: 
                  total: int, media, sleeve, top: int, currency, days, embedder, store: bool,
                  rerank) -> tuple[Callable, list, object]:
     """The first half of pricing a batch of read photos ((image, error, sha256) each): the CNN pass and the
-    index scan, with beside() run meanwhile. Returns (finish, beside's answers, the embedder, loaded if need
-    be); finish(con) re-ranks, prices and stores the batch and returns its answers."""
+    index scan, with beside() run meanwhile. Returns finish, what beside() returned, and the embedder (loaded
+    if need be); finish(con) re-ranks, prices and stores the batch and returns its answers."""
     inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": top, "currency": currency, "days": days}
     answers, images = [], {}
     for i, (p, (im, error, _)) in enumerate(zip(paths, loaded)):
