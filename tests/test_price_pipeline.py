@@ -335,3 +335,30 @@ def test_a_heic_photo_is_priced(price_fitted, lite0_embedder):
     [answer] = price_photos(settings, [heic], embedder=lite0_embedder, store=False)
     assert answer["status"] in ("ok", "no_match", "insufficient"), answer["reason"]
     assert answer["comparables"]
+
+
+def test_one_window_prices_alike_from_litert_one_pass_and_keras_two(price_fitted, price_world, lite0_embedder, tmp_path):
+    """The default query window (the centre square, which the local features also read): LiteRT's one pass for
+    the global vector and block 4 answers as Keras's two passes do. The session's fit searched five windows;
+    the window is a query-time choice, so this copy of its home is switched to the default one."""
+    from soldsight.embed import load_query_embedder
+    from soldsight.embed.litert_engine import LiteRTEmbedder, available, head_block_file, models_dir
+    from soldsight.price.search import one_window
+    from soldsight.price.service import load_state
+
+    home = own_home(price_fitted[0], tmp_path)
+    with open_warehouse(home) as con:
+        con.execute("UPDATE price_models SET params = json_merge_patch(params, '{\"view_set\": \"full\"}') "
+                    "WHERE kind = 'projection'")
+        assert one_window(load_state(con, home.home).config)
+    photos = [price_world / a["photo"] for a in answers_file(price_world)[:8]]
+    engine = load_query_embedder(home, len(photos), blocks=(IndexConfig().rerank_block,))
+    assert isinstance(engine, LiteRTEmbedder) and available(models_dir(home.home), (4,), shared=True)
+    one_pass = price_photos(home, photos, embedder=engine, store=False)
+    assert (head_block_file(4), 224) in engine._interpreters and ("block4.tflite", 224) not in engine._interpreters
+    two_passes = price_photos(home, photos, embedder=lite0_embedder, store=False)
+    assert sum(a["status"] == "ok" for a in one_pass) >= 6
+    for a, b in zip(one_pass, two_passes):
+        assert (a["status"], a["match"]["listing_id"]) == (b["status"], b["match"]["listing_id"])
+        assert {c["listing_id"] for c in a["comparables"]} == {c["listing_id"] for c in b["comparables"]}
+        assert a["match"]["similarity"] == pytest.approx(b["match"]["similarity"], abs=1e-3)
