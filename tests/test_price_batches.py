@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from soldsight.price import service
+from soldsight.price import batch
 from soldsight.price.service import price_photos
 from tests.fixtures.price import answers_file, own_home
 from warehouse.connection import open_warehouse
@@ -63,7 +63,7 @@ def test_a_batch_is_finished_beside_the_next_batchs_index_scan(price_fitted, pri
 
     cnn = ("query_vectors_and_features", "query_vectors", "query_features")  # the photos' CNN passes
     for name in (*cnn, "_search", "_verify"):
-        monkeypatch.setattr(service, name, spy(name, getattr(service, name)))
+        monkeypatch.setattr(batch, name, spy(name, getattr(batch, name)))
     got = price_photos(small, photos, embedder=lite0_embedder)
     assert [{**a, "photo": None} for a in got] == [{**a, "photo": None} for a in whole]
     with open_warehouse(small) as con:  # stored through the second half's own connection
@@ -73,11 +73,11 @@ def test_a_batch_is_finished_beside_the_next_batchs_index_scan(price_fitted, pri
         return [i for i, e in enumerate(events) if e[:2] == (name, what)][n]
 
     assert [e[2] for e in events if e[:2] == ("_verify", "start")] == [False, False, True]
-    for batch in (0, 1):  # within the next batch's search, after its CNN passes
-        assert at("_search", "start", batch + 1) < at("_verify", "start", batch)
-        assert at("_verify", "end", batch) < at("_search", "end", batch + 1)
-    for batch in range(3):
-        assert not any(e[0] in cnn for e in events[at("_verify", "start", batch):at("_verify", "end", batch)])
+    for n in (0, 1):  # within the next batch's search, after its CNN passes
+        assert at("_search", "start", n + 1) < at("_verify", "start", n)
+        assert at("_verify", "end", n) < at("_search", "end", n + 1)
+    for n in range(3):
+        assert not any(e[0] in cnn for e in events[at("_verify", "start", n):at("_verify", "end", n)])
 
 
 def test_an_error_in_a_batchs_second_half_is_raised(price_fitted, price_world, lite0_embedder, tmp_path, monkeypatch):
@@ -87,6 +87,6 @@ def test_an_error_in_a_batchs_second_half_is_raised(price_fitted, price_world, l
     def broken(*args, **kwargs):
         raise RuntimeError("pricing broke")
 
-    monkeypatch.setattr(service, "_price_one", broken)
+    monkeypatch.setattr(batch, "price_one", broken)
     with pytest.raises(RuntimeError, match="pricing broke"):
         price_photos(small, photos, embedder=lite0_embedder, store=False)
