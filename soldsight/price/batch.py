@@ -21,7 +21,7 @@ from soldsight.price.verify import rerank as rerank_by_geometry
 
 def start_batch(settings, con, state: State | None, paths: list[Path], loaded: list, beside: Callable[[], list], *,
                 total: int, media, sleeve, top: int, currency, days, embedder, store: bool,
-                 rerank) -> tuple[Callable, list, object]:
+                rerank) -> tuple[Callable, list, object]:
     """The first half of pricing a batch of read photos ((image, error, sha256) each): the CNN pass and the
     index scan, with beside() run meanwhile. Returns finish, what beside() returned, and the embedder (loaded
     if need be); finish(con) re-ranks, prices and stores the batch and returns its answers."""
