@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -272,16 +274,51 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
             held.append((time.perf_counter() - t) * 1000)
     held = held[1:]
     batch = [photos[i % len(photos)] for i in range(256)]  # several SOLDSIGHT_PRICE_BATCH batches, as a long list would be
-    t = time.perf_counter()
-    price_photos(settings, batch, embedder=embedder, store=True, rerank=rerank)
-    rate = len(batch) / (time.perf_counter() - t)
+    cpu0, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    with stage_timers() as spent:
+        price_photos(settings, batch, embedder=embedder, store=True, rerank=rerank)
+    wall, cpu1 = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    rate = len(batch) / wall
     print(f"\n== one photo end to end, warm model ({type(embedder).__name__}), {n_index} indexed vectors, rerank {rerank} ==")
     print(f"warehouse opened per call: p50 {np.percentile(times, 50):.0f} ms  p90 {np.percentile(times, 90):.0f} ms"
           "  (open, decode, view, CNN, SQL, model, store)")
     print(f"connection held open:      p50 {np.percentile(held, 50):.0f} ms  p90 {np.percentile(held, 90):.0f} ms")
-    print(f"{len(batch)} photos in one call, {settings.price_batch} at a time: {rate:.1f} photos/s")
+    print(f"{len(batch)} photos in one call, {settings.price_batch} at a time: {rate:.1f} photos/s, "
+          f"{cpu / len(batch) * 1000:.0f} core-ms a photo, {cpu / wall:.2f} cores busy")
+    print(f"  of its {wall:.1f} s (stages overlap: a batch is re-ranked and stored beside the next one's scan): "
+          + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in spent.items()))
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return photos
+
+
+@contextmanager
+def stage_timers():
+    """Seconds spent in each stage of batch pricing, by timing soldsight.price.batch's functions (here only)."""
+    from soldsight.price import batch
+
+    stages = {"CNN passes and crops": ("query_vectors_and_features", "query_vectors", "query_features"),
+              "index scans": ("_scan",), "re-ranking": ("_verify",), "storing": ("store_suggestions",)}
+    spent = dict.fromkeys(stages, 0.0)
+    originals = {name: getattr(batch, name) for names in stages.values() for name in names}
+
+    def timed(label, fn):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - start
+        return call
+
+    for label, names in stages.items():
+        for name in names:
+            setattr(batch, name, timed(label, originals[name]))
+    try:
+        yield spent
+    finally:
+        for name, fn in originals.items():
+            setattr(batch, name, fn)
 
 
 def cold_start(settings, photos):
