@@ -56,7 +56,7 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
                               else answer(paths[i], "insufficient", no_comparables(currency, days)))
         if store:
             store_suggestions(finisher, [suggestion_row(p, a, sha, inputs, state, embedder)
-                              for p, a, (_, _, sha) in zip(paths, answers, loaded)])
+                                         for p, a, (_, _, sha) in zip(paths, answers, loaded)])
         return answers
 
     return finish, done, embedder
