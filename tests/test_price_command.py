@@ -101,6 +101,9 @@ def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
     answer["alternatives"][0].update(artist="The Blue Sparrows")
     assert _text(answer, None).splitlines()[3] == ("    check the artist and title; it may also be an item with no "
                                                    "sales here")
+    answer["second_look"] = True  # the answer came from a search through more windows: said under the match
+    assert _text(answer, None).splitlines()[2] == ("  second look: the first match was weakly supported, so the photo "
+                                                   "was searched again through 5 windows off its centre")
 
 
 def test_bad_arguments_are_refused_before_any_photo_is_read(tmp_path):

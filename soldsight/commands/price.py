@@ -82,6 +82,9 @@ def _text(a: dict, top: int | None) -> str:
         item = item_name(m)
         lines.append(f"  match: {item + ': ' if item else ''}{m['title']} (listing {m['listing_id']}, "
                      f"similarity {m['similarity']:.3f})")
+        if a.get("second_look"):
+            lines.append("  second look: the first match was weakly supported, so the photo was searched again "
+                         "through 5 windows off its centre")
         points = (a["comparables"] or [{}])[0].get("inliers")
         for alt in a.get("alternatives") or []:
             other = item_name(alt)

@@ -3,6 +3,8 @@ batch's index scan (soldsight.price.service.iter_prices): the CNN pass and the s
 pricing and storing."""
 from __future__ import annotations
 
+import dataclasses
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -13,18 +15,25 @@ from soldsight.price.local_store import LocalStore
 from soldsight.price.model import normalise_grade
 from soldsight.price.search import (comparables, comparables_batch, one_window, query_vectors,
                                     query_vectors_and_features)
+from soldsight.price.second_look import VIEW_SET, takes_second_look, wants_second_look
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
 from soldsight.price.verify import query_features
 from soldsight.price.verify import rerank as rerank_by_geometry
 
 
-def start_batch(settings, con, state: State | None, paths: list[Path], loaded: list, beside: Callable[[], list], *,
+_NOTHING_TO_WAIT_FOR = threading.Event()
+_NOTHING_TO_WAIT_FOR.set()
+
+
+def start_batch(settings, con, state: State | None, paths: list[Path], loaded: list,
+                beside: Callable[[threading.Event], list], *,
                 total: int, media, sleeve, top: int, currency, days, embedder, store: bool,
                 rerank) -> tuple[Callable, list, object]:
     """The first half of pricing a batch of read photos ((image, error, sha256) each): the CNN pass and the
-    index scan, with beside() run meanwhile. Returns finish, what beside() returned, and the embedder (loaded
-    if need be); finish(con) re-ranks, prices and stores the batch and returns its answers."""
+    index scan, with beside(scanned) run meanwhile. Returns finish, what beside() returned, and the embedder
+    (loaded if need be); finish(con, scanned) re-ranks, prices and stores the batch and returns its answers,
+    and runs a CNN pass only once `scanned` is set (when it runs beside a scan, after that scan)."""
     inputs = {"media": normalise_grade(media), "sleeve": normalise_grade(sleeve), "top": top, "currency": currency, "days": days}
     answers, images = [], {}
     for i, (p, (im, error, _)) in enumerate(zip(paths, loaded)):
@@ -43,17 +52,20 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
             # The block map too: an embed run converts only the head, and a fit from before LiteRT nothing.
             embedder = load_query_embedder(settings, total, blocks=(state.config.rerank_block,))
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
-        found, queries, done = _search(con, embedder, state, photos, beside, k=top, currency=currency, days=days,
-                                       n_verify=n_verify)
+        search = dict(k=top, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
+        found, queries, done = _search(con, embedder, state, photos, beside, search, n_verify=n_verify)
     else:
-        done = beside()
+        done = beside(_NOTHING_TO_WAIT_FOR)
 
-    def finish(finisher) -> list[dict]:
+    def finish(finisher, scanned: threading.Event = _NOTHING_TO_WAIT_FOR) -> list[dict]:
         if images:
             verified = _verify(settings, embedder, state, photos, found, queries, n_verify)
-            for i, comps in zip(images, verified):
+            looked = _look_again(settings, finisher, embedder, state, photos, verified, queries, n_verify, search,
+                                 scanned)
+            for i, comps, again in zip(images, verified, looked):
                 answers[i] = (price_one(paths[i], comps, state, media, sleeve, settings) if comps
                               else answer(paths[i], "insufficient", no_comparables(currency, days)))
+                answers[i]["second_look"] = again
         if store:
             store_suggestions(finisher, [suggestion_row(p, a, sha, inputs, state, embedder)
                                          for p, a, (_, _, sha) in zip(paths, answers, loaded)])
@@ -62,7 +74,7 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
     return finish, done, embedder
 
 
-def _search(con, embedder, state: State, photos: list, beside: Callable[[], list], *, k: int, currency, days,
+def _search(con, embedder, state: State, photos: list, beside: Callable[[threading.Event], list], search: dict, *,
             n_verify: int) -> tuple[list, list | None, list]:
     """Each photo's comparables by the global search, best first; their local features if re-ranking runs;
     and what beside() returned, run on another thread while DuckDB scans (after the CNN passes, not beside them)."""
@@ -75,10 +87,14 @@ def _search(con, embedder, state: State, photos: list, beside: Callable[[], list
         vectors = query_vectors(embedder, photos, cfg, state.projection)
         queries = (query_features(embedder, photos, cfg.rerank_block, cfg.rerank_size, cfg.rerank_frame)
                    if verify else None)
-    search = dict(k=k, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
+    scanned = threading.Event()
     with ThreadPoolExecutor(1) as side:
-        done = side.submit(beside)
-        return _scan(con, vectors, cfg.index_id, search), queries, done.result()
+        done = side.submit(beside, scanned)
+        try:
+            found = _scan(con, vectors, cfg.index_id, search)
+        finally:
+            scanned.set()
+        return found, queries, done.result()
 
 
 def _verify(settings, embedder, state: State, photos: list, found: list, queries: list | None,
@@ -93,6 +109,27 @@ def _verify(settings, embedder, state: State, photos: list, found: list, queries
                                block=cfg.rerank_block, size=cfg.rerank_size, frame=cfg.rerank_frame,
                                weight=cfg.rerank_weight, cache=cache, store=local_store, query=q)
             for photo, comps, q in zip(photos, found, queries)]
+
+
+def _look_again(settings, con, embedder, state: State, photos: list, verified: list, queries: list | None,
+                n_verify: int, search: dict, scanned: threading.Event) -> list[bool]:
+    """Which photos' comparables were replaced, in verified, by a second look through more windows
+    (soldsight.price.second_look): one CNN batch and one scan for the weakly matched photos of the batch."""
+    # Measured for the default window only; a search through several windows has had its wider look.
+    below = settings.second_look if state.config.view_set == "full" else 0
+    weak = [i for i, comps in enumerate(verified) if wants_second_look(comps, state.threshold, below)]
+    looked = [False] * len(verified)
+    if not weak:
+        return looked
+    cfg = dataclasses.replace(state.config, view_set=VIEW_SET)
+    scanned.wait()  # LiteRT's two threads slow 4x beside the scan (docs/price.md, session 19)
+    vectors = query_vectors(embedder, [photos[i] for i in weak], cfg, state.projection)
+    again = _verify(settings, embedder, state, [photos[i] for i in weak], _scan(con, vectors, cfg.index_id, search),
+                    [queries[i] for i in weak], n_verify)
+    for i, comps in zip(weak, again):
+        if takes_second_look(verified[i], comps):
+            verified[i], looked[i] = comps, True
+    return looked
 
 
 def _scan(con, vectors: list, index_id: str, search: dict) -> list[list[dict]]:

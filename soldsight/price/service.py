@@ -141,7 +141,7 @@ def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Itera
         state.threshold = settings.match_threshold
     chunks = [paths[i:i + batch] for i in range(0, len(paths), batch)]
     read = lambda p: read_photo(p, settings.max_image_pixels)  # noqa: E731
-    # A batch is priced in two halves. The second (re-ranking, pricing, storing: one thread, ~16 ms a photo)
+    # A batch is priced in two halves. The second (re-ranking, any second look, pricing, storing: one thread)
     # runs beside the next batch's index scan, which DuckDB runs on threads of its own at the same speed
     # (docs/price.md, session 19); not beside the CNN pass, whose two XNNPACK threads slow 4x when a core
     # is taken. Decoding (two threads; it releases the GIL) reads the next batch once the answers of the one
@@ -151,7 +151,7 @@ def _iter_prices(settings, paths: list[Path], *, con, batch: int, **kw) -> Itera
         unfinished = None  # the previous batch's second half
         for n, chunk in enumerate(chunks):
             loaded = list(loading)
-            beside = (lambda f=unfinished: f(finisher)) if unfinished else list
+            beside = (lambda scanned, f=unfinished: f(finisher, scanned)) if unfinished else (lambda scanned: [])
             # The embedder is loaded by the first batch that needs it, then kept for the others.
             unfinished, answers, kw["embedder"] = start_batch(settings, con, state, chunk, loaded, beside,
                                                                total=len(paths), **kw)

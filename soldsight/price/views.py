@@ -25,6 +25,9 @@ VIEW_SETS = {
     "crops9": [(1.0, 0.5, 0.5), (0.8, 0.5, 0.5), (0.6, 0.5, 0.5)]
     + [(0.7, x, y) for x in (0.35, 0.65) for y in (0.35, 0.65)] + [(0.45, 0.5, 0.5), (1.0, 0.5, 0.5, "pad")],
 }
+# crops9's four corner windows and the letterboxed photo: where a sleeve off the centre square is
+# (soldsight.price.second_look)
+VIEW_SETS["corners+pad"] = VIEW_SETS["crops9"][3:7] + VIEW_SETS["crops9"][8:]
 
 
 def load_photo(source, max_pixels: int, work_side: int = 640) -> Image.Image:
