@@ -137,7 +137,7 @@ def fitted_home(world: Path, embedder, refit: bool):
     from soldsight.settings import Settings
     from tests.fixtures.price import load_world_warehouse
 
-    settings = Settings(home=world / "bench-home")
+    settings = Settings.from_env(home=world / "bench-home")  # SOLDSIGHT_* settings apply, e.g. SOLDSIGHT_SECOND_LOOK=0
     if not settings.warehouse_path.exists():
         print(load_world_warehouse(settings, world))
     from soldsight.price.service import load_state
