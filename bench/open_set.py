@@ -74,7 +74,7 @@ def main(argv=None) -> int:
                     {"ids": [lid for lid, a in album_of.items() if a in gone]})
         indexed = con.execute("SELECT count(*) FROM price_index").fetchone()[0]
         con.close()
-        settings = Settings(home=home)
+        settings = Settings.from_env(home=home)  # SOLDSIGHT_* settings apply, as in bench/price.py
         results = price_photos(settings, [args.world / a["photo"] for a in answers],
                                embedder=load_query_embedder(settings, 64), store=False)
     print(f"== open set: {args.world}, {args.albums} of {len(albums)} albums taken out of the index "
