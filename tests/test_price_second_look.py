@@ -83,7 +83,8 @@ def test_a_weak_match_gets_the_answer_of_the_wider_search(price_fitted, price_wo
         # Keras's float sums differ in the last bits with the CNN batch's size, hence the similarities' tolerance.
         assert [(c["listing_id"], c.get("inliers")) for c in b["comparables"]] == \
             [(c["listing_id"], c.get("inliers")) for c in same["comparables"]]
-        assert [c["similarity"] for c in b["comparables"]] == pytest.approx([c["similarity"] for c in same["comparables"]], abs=1e-3)
+        assert [c["similarity"] for c in b["comparables"]] == \
+            pytest.approx([c["similarity"] for c in same["comparables"]], abs=1e-3)
         assert (b["status"], b["match"]["listing_id"]) == (same["status"], same["match"]["listing_id"])
         looked += expected
     assert 0 < looked < sum(f["status"] != "no_match" for f in first)
