@@ -12,7 +12,7 @@ from PIL import Image
 
 from soldsight.price.index import IndexConfig
 from soldsight.price.service import fit_price_model, price_photos
-from tests.fixtures.price import ANSWER_FIELDS as FIELDS, answers_file, own_home
+from tests.fixtures.price import ANSWER_FIELDS as FIELDS, answers_file, own_home, with_view_set
 from warehouse.connection import open_warehouse
 
 COMP_FIELDS = {"listing_id", "title", "total_price", "similarity", "sold_at", "image_path"}
@@ -346,10 +346,8 @@ def test_one_window_prices_alike_from_litert_one_pass_and_keras_two(price_fitted
     from soldsight.price.search import one_window
     from soldsight.price.service import load_state
 
-    home = own_home(price_fitted[0], tmp_path)
+    home = with_view_set(price_fitted[0], tmp_path, "full")
     with open_warehouse(home) as con:
-        con.execute("UPDATE price_models SET params = json_merge_patch(params, '{\"view_set\": \"full\"}') "
-                    "WHERE kind = 'projection'")
         assert one_window(load_state(con, home.home).config)
     photos = [price_world / a["photo"] for a in answers_file(price_world)[:8]]
     engine = load_query_embedder(home, len(photos), blocks=(IndexConfig().rerank_block,))

@@ -12,8 +12,7 @@ from PIL import Image
 from soldsight.price.second_look import GAIN, VIEW_SET, takes_second_look, wants_second_look
 from soldsight.price.service import price_photos
 from soldsight.price.views import VIEW_SETS
-from tests.fixtures.price import answers_file, own_home
-from warehouse.connection import open_warehouse
+from tests.fixtures.price import answers_file, with_view_set
 
 
 def _comps(inliers, similarity=0.5):
@@ -56,11 +55,7 @@ def _off_centre(photo, out_dir, side=300, at=(60, 10)):
 
 
 def _with_view_set(settings, tmp_path, name, view_set, **changes):
-    home = own_home(settings, tmp_path / name, **changes)
-    with open_warehouse(home) as con:
-        con.execute("UPDATE price_models SET params = json_merge_patch(params, json_object('view_set', ?)) "
-                    "WHERE kind = 'projection'", [view_set])
-    return home
+    return with_view_set(settings, tmp_path / name, view_set, **changes)
 
 
 def test_a_weak_match_gets_the_answer_of_the_wider_search(price_fitted, price_world, lite0_embedder, tmp_path):

@@ -122,9 +122,10 @@ def _look_again(settings, con, embedder, state: State, photos: list, verified: l
     if not weak:
         return looked
     cfg = dataclasses.replace(state.config, view_set=VIEW_SET)
+    weak_photos = [photos[i] for i in weak]
     scanned.wait()  # LiteRT's two threads slow 4x beside the scan (docs/price.md, session 19)
-    vectors = query_vectors(embedder, [photos[i] for i in weak], cfg, state.projection)
-    again = _verify(settings, embedder, state, [photos[i] for i in weak], _scan(con, vectors, cfg.index_id, search),
+    vectors = query_vectors(embedder, weak_photos, cfg, state.projection)
+    again = _verify(settings, embedder, state, weak_photos, _scan(con, vectors, cfg.index_id, search),
                     [queries[i] for i in weak], n_verify)
     for i, comps in zip(weak, again):
         if takes_second_look(verified[i], comps):

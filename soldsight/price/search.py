@@ -89,12 +89,17 @@ def identify(comps: list[dict], threshold: float, *, weight: float | None = None
     if not comps:
         return {"match": None, "confident": False, "reason": "no comparables in the index", "alternatives": []}
     best = comps[0]
-    top_similarity = max(float(c["similarity"]) for c in comps)
+    top_similarity = best_similarity(comps)
     alts = [] if weight is None else alternatives(comps, weight, margin)
     if top_similarity < threshold:
         return {"match": _named(best), "confident": False, "alternatives": alts,
                 "reason": f"no confident match: best similarity {top_similarity:.3f} is below the threshold {threshold:.3f}"}
     return {"match": _named(best), "confident": True, "reason": None, "alternatives": alts}
+
+
+def best_similarity(comps: list[dict]) -> float:
+    """What an answer's confidence is read from: the best global similarity among its comparables."""
+    return max(float(c["similarity"]) for c in comps)
 
 
 def alternatives(comps: list[dict], weight: float, margin: float, most: int = 2) -> list[dict]:

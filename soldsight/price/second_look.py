@@ -10,6 +10,8 @@ three and lost on none ("A second look", session 20).
 """
 from __future__ import annotations
 
+from soldsight.price.search import best_similarity
+
 VIEW_SET = "corners+pad"  # as good as crops9's eight other windows on the bench worlds, at 5 CNN passes
 GAIN = 3  # more inliers the second look's match needs: RANSAC's counts move by 1-2 between random draws
 
@@ -25,8 +27,7 @@ def wants_second_look(comps: list[dict], threshold: float, below: int) -> bool:
     An answer that abstains keeps abstaining: the threshold was calibrated on one window's similarity,
     and the best of nine windows' clears it for photos of items the warehouse has never sold."""
     inliers = match_inliers(comps)
-    return (below > 0 and inliers is not None and inliers < below
-            and max(float(c["similarity"]) for c in comps) >= threshold)
+    return below > 0 and inliers is not None and inliers < below and best_similarity(comps) >= threshold
 
 
 def takes_second_look(first: list[dict], second: list[dict]) -> bool:
