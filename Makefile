@@ -16,6 +16,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock
+	# RapidOCR asks for opencv-python, the GUI build, which needs libGL; the lock has the headless build.
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps rapidocr-onnxruntime==1.4.4
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

@@ -167,7 +167,7 @@ def accuracy(settings, world, embedder, rerank=None):
     con.close()
     answers = load_answers(world)
     album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(world)["listings"]}
-    t1 = t5 = abstain = 0
+    t1 = t5 = abstain = read = chose = 0
     errors, inside, named, second_right = [], [], [], []
     for a in answers:
         r = price_photos(settings, [world / a["photo"]], media=a["media_grade"], sleeve=a["sleeve_grade"],
@@ -176,6 +176,8 @@ def accuracy(settings, world, embedder, rerank=None):
         t1 += seen[:1] == [a["album_id"]]
         t5 += a["album_id"] in seen[:5]
         abstain += r["status"] == "no_match"
+        read += r["sleeve_text"] is not None
+        chose += bool(r["sleeve_text"] and r["sleeve_text"]["chose_match"])
         # (named a close second, first was wrong, the truth was the match or a close second)
         either = [album.get(x["listing_id"]) for x in [r["match"] or {"listing_id": None}, *r["alternatives"]]]
         named.append((bool(r["alternatives"]), seen[:1] != [a["album_id"]], a["album_id"] in either))
@@ -200,6 +202,7 @@ def accuracy(settings, world, embedder, rerank=None):
     mdape = float(np.median(errors))
     print(f"\n== accuracy on {n} held-out world photos (grades from the answer file; rerank {rerank}) ==")
     print(f"identification top-1 {t1 / n:.1%}  top-5 {t5 / n:.1%}  abstained {abstain / n:.1%}")
+    print(f"the sleeve was read for {read / n:.1%}; the words chose the match for {chose / n:.1%}")
     flagged = [x for x in named if x[0]]
     plain = [x for x in named if not x[0]]
     print(f"a close second item named for {len(flagged) / n:.1%}; the match was wrong for "
@@ -298,7 +301,8 @@ def stage_timers():
     from soldsight.price import batch
 
     stages = {"CNN passes and crops": ("query_vectors_and_features", "query_vectors", "query_features"),
-              "index scans": ("_scan",), "re-ranking": ("_verify",), "storing": ("store_suggestions",)}
+              "index scans": ("_scan",), "re-ranking": ("_verify",), "reading sleeves": ("read_sleeve",),
+              "storing": ("store_suggestions",)}
     spent = dict.fromkeys(stages, 0.0)
     originals = {name: getattr(batch, name) for names in stages.values() for name in names}
 

@@ -104,6 +104,14 @@ def test_the_text_answer_shows_why_a_lower_similarity_can_come_first():
     answer["second_look"] = True  # the answer came from a search through more windows: said under the match
     assert _text(answer, None).splitlines()[2] == ("  second look: the first match was weakly supported, so the photo "
                                                    "was searched again through 5 windows off its centre")
+    # What was read on the sleeve follows, and whether it chose the match; a reader that failed says why.
+    answer["sleeve_text"] = {"lines": ["VERA MARLOWE", "Right album"], "chose_match": True, "error": None}
+    assert _text(answer, None).splitlines()[3] == ("  read on the sleeve: VERA MARLOWE / Right album  (the match was "
+                                                   "chosen by it)")
+    answer["sleeve_text"].update(chose_match=False)
+    assert _text(answer, None).splitlines()[3] == "  read on the sleeve: VERA MARLOWE / Right album"
+    answer["sleeve_text"] = {"lines": None, "chose_match": False, "error": "the sleeve's text could not be read: X"}
+    assert _text(answer, None).splitlines()[3] == "  the sleeve's text could not be read: X"
 
 
 def test_bad_arguments_are_refused_before_any_photo_is_read(tmp_path):

@@ -85,6 +85,12 @@ def _text(a: dict, top: int | None) -> str:
         if a.get("second_look"):
             lines.append("  second look: the first match was weakly supported, so the photo was searched again "
                          "through 5 windows off its centre")
+        text = a.get("sleeve_text") or {}
+        if text.get("lines"):
+            lines.append(f"  read on the sleeve: {' / '.join(text['lines'])}"
+                         + ("  (the match was chosen by it)" if text["chose_match"] else ""))
+        elif text.get("error"):
+            lines.append(f"  {text['error']}")
         points = (a["comparables"] or [{}])[0].get("inliers")
         for alt in a.get("alternatives") or []:
             other = item_name(alt)

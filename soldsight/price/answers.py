@@ -9,7 +9,7 @@ from soldsight.price.state import State
 def answer(photo, status, reason=None, **kw) -> dict:
     out = {"photo": str(photo), "status": status, "reason": reason, "match": None, "alternatives": [],
            "suggested_price": None, "low": None, "high": None, "currency": None, "n_comparables": 0, "comparables": [],
-           "second_look": False}
+           "second_look": False, "sleeve_text": None}
     out.update(kw)
     return out
 

@@ -16,8 +16,10 @@ from soldsight.price.model import normalise_grade
 from soldsight.price.search import (comparables, comparables_batch, one_window, query_vectors,
                                     query_vectors_and_features)
 from soldsight.price.second_look import VIEW_SET, takes_second_look, wants_second_look
+from soldsight.price.sleeve_text import read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
+from soldsight.price.text_match import choose_by_text, wants_reading
 from soldsight.price.verify import query_features
 from soldsight.price.verify import rerank as rerank_by_geometry
 
@@ -62,10 +64,11 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
             verified = _verify(settings, embedder, state, photos, found, queries, n_verify)
             looked = _look_again(settings, finisher, embedder, state, photos, verified, queries, n_verify, search,
                                  scanned)
-            for i, comps, again in zip(images, verified, looked):
+            read = _read_sleeves(settings, state, photos, verified, scanned)
+            for i, comps, again, text in zip(images, verified, looked, read):
                 answers[i] = (price_one(paths[i], comps, state, media, sleeve, settings) if comps
                               else answer(paths[i], "insufficient", no_comparables(currency, days)))
-                answers[i]["second_look"] = again
+                answers[i].update(second_look=again, sleeve_text=text)
         if store:
             store_suggestions(finisher, [suggestion_row(p, a, sha, inputs, state, embedder)
                                          for p, a, (_, _, sha) in zip(paths, answers, loaded)])
@@ -131,6 +134,23 @@ def _look_again(settings, con, embedder, state: State, photos: list, verified: l
         if takes_second_look(verified[i], comps):
             verified[i], looked[i] = comps, True
     return looked
+
+
+def _read_sleeves(settings, state: State, photos: list, verified: list, scanned: threading.Event) -> list[dict | None]:
+    """Each photo's sleeve_text: None when another item's listing is not within SOLDSIGHT_READ_TEXT_MARGIN
+    of its match, else what was read and whether it changed the match, in verified (soldsight.price.text_match)."""
+    weight, margin = state.config.rerank_weight, settings.read_text_margin
+    out: list[dict | None] = [None] * len(verified)
+    for i, comps in enumerate(verified):
+        if not wants_reading(comps, weight, margin):
+            continue
+        # As the second look's CNN pass: LiteRT's two threads slowed 4x beside DuckDB's scan (session 19), and
+        # onnxruntime's share the same two cores.
+        scanned.wait()
+        lines, error = read_sleeve(photos[i])
+        verified[i], moved = choose_by_text(comps, lines or [], weight, margin)
+        out[i] = {"lines": lines, "chose_match": moved, "error": error}
+    return out
 
 
 def _scan(con, vectors: list, index_id: str, search: dict) -> list[list[dict]]:

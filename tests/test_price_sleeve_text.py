@@ -1,0 +1,173 @@
+"""Reading the words on a sleeve, and letting them choose among look-alike candidates."""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from soldsight.price import sleeve_text
+from soldsight.price.service import price_photos
+from soldsight.price.text_match import agreement, choose_by_text, squeeze, wants_reading, words
+from tests.fixtures.price import answers_file
+from world.generate.sleeves import font
+
+W = 0.02  # the fitted re-ranking weight per inlier
+
+
+def _comp(listing_id, title, artist, similarity, inliers, year=2001):
+    return {"listing_id": listing_id, "title": title, "artist": artist, "release_year": year,
+            "similarity": similarity, "inliers": inliers}
+
+
+def _look_alikes():
+    """One artist's two albums in one artwork style, the wrong one first by 0.26 of re-ranked score."""
+    return [_comp("L1", "Broken Rivers Summer Tides F-3674 NM Record", "Broken Rivers", 0.55, 16, 1999),
+            _comp("L2", "Broken Rivers Echoes of Burning Highway 2023", "Broken Rivers", 0.53, 4, 2023),
+            _comp("L3", "Vera Marlowe - Afterglow", "Vera Marlowe", 0.31, 2, 1990)]
+
+
+def test_agreement_counts_the_characters_of_a_listings_words_found_in_what_was_read():
+    read = "|".join(squeeze(t) for t in ["EchoesofBurning Highway", "Broken-Rivers"])
+    assert read == "echoesofburninghighway|brokenrivers"
+    # 'of' is too short to count; '2023' was not read.
+    assert words(_look_alikes()[1]) == {"broken", "rivers", "echoes", "burning", "highway", "2023"}
+    assert agreement(_look_alikes()[1], read) == 6 + 6 + 6 + 7 + 7
+    assert agreement(_look_alikes()[0], read) == 6 + 6  # the artist only
+    assert agreement(_look_alikes()[2], read) == 0
+    assert squeeze("Sigur Rós – Ágætis Byrjun") == "sigurróságætisbyrjun"  # letters beyond ASCII are kept
+
+
+def test_the_text_moves_the_contender_it_agrees_with_most_to_the_front():
+    comps = _look_alikes()
+    chosen, moved = choose_by_text(comps, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0)
+    assert moved and [c["listing_id"] for c in chosen] == ["L2", "L1", "L3"]
+    assert comps[0]["listing_id"] == "L1"  # the caller's list is left as it was
+    # Out of reach of the margin (scores 0.87 and 0.61), the text changes nothing.
+    assert choose_by_text(comps, ["Echoes of Burning Highway"], W, margin=0.25) == (comps, False)
+    # The text agrees with the match as much as with the contender (the artist only): the match stays.
+    assert choose_by_text(comps, ["Broken Rivers"], W, margin=1.0) == (comps, False)
+    # The text agrees with the match most: nothing moves.
+    assert choose_by_text(comps, ["Summer Tides", "Broken Rivers"], W, margin=1.0) == (comps, False)
+    assert choose_by_text(comps, [], W, margin=1.0) == (comps, False)  # nothing read
+    assert choose_by_text(comps, ["Echoes of Burning Highway"], W, margin=0) == (comps, False)  # 0: off
+
+
+def test_of_several_that_agree_as_much_the_higher_score_wins_and_a_lot_is_never_chosen():
+    comps = _look_alikes()
+    comps.insert(2, _comp("L4", "Broken Rivers - Echoes of Burning Highway", "Broken Rivers", 0.52, 3, 2023))
+    chosen, moved = choose_by_text(comps, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0)
+    assert moved and [c["listing_id"] for c in chosen[:2]] == ["L2", "L1"]
+    lot = _comp("L9", "Lot of 3 LPs: Broken Rivers Echoes of Burning Highway, Vera Marlowe, Cal Quill",
+                "Broken Rivers, Vera Marlowe, Cal Quill", 0.54, 10, None)
+    chosen, _ = choose_by_text([comps[0], lot, *comps[1:]], ["Echoes of Burning Highway", "Broken Rivers"], W, 1.0)
+    assert chosen[0]["listing_id"] == "L2"  # the lot's title names every album in it
+
+
+def test_the_sleeve_is_read_only_when_another_item_is_within_the_margin():
+    comps = _look_alikes()
+    assert wants_reading(comps, W, margin=0.3) and not wants_reading(comps, W, margin=0.25)
+    assert not wants_reading(comps, W, margin=0)
+    same_item = [comps[0], {**comps[0], "listing_id": "L5", "similarity": 0.5}]
+    assert not wants_reading(same_item, W, margin=1.0)  # two sales of one item: nothing to decide
+    not_reranked = [{k: v for k, v in c.items() if k != "inliers"} for c in comps]
+    assert not wants_reading(not_reranked, W, margin=1.0) and not wants_reading([], W, margin=1.0)
+
+
+def _sleeve_photo(lines, tilt=7.0, side=640):
+    """Printed words on a coloured square, turned and set on a noisy table, as a hand-held photo."""
+    rng = np.random.default_rng(3)
+    sleeve = Image.new("RGB", (420, 420), (40, 70, 150))
+    draw = ImageDraw.Draw(sleeve)
+    for i, (text, size) in enumerate(lines):
+        draw.text((30, 60 + 90 * i), text, font=font(size), fill=(245, 235, 200))
+    turned = sleeve.rotate(tilt, expand=True, fillcolor=(0, 0, 0))
+    photo = Image.fromarray((rng.random((side, side, 3)) * 50 + 100).astype(np.uint8))
+    photo.paste(turned, ((side - turned.width) // 2, (side - turned.height) // 2),
+                turned.convert("L").point(lambda v: 255 if v else 0))
+    return photo
+
+
+def test_the_reader_reads_a_tilted_sleeve():
+    lines, error = sleeve_text.read_sleeve(_sleeve_photo([("Broken Rivers", 40), ("Echoes of Highway", 42)]))
+    assert error is None
+    read = "|".join(squeeze(t) for t in lines)
+    assert "brokenrivers" in read and "echoesofhighway" in read
+    blank, error = sleeve_text.read_sleeve(Image.new("RGB", (300, 300), (90, 90, 90)))
+    assert (blank, error) == ([], None)
+
+
+def test_a_reader_that_cannot_load_is_a_reason_not_a_crash(monkeypatch):
+    sleeve_text._reader.cache_clear()
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # as when the package is not installed
+    try:
+        lines, error = sleeve_text.read_sleeve(_sleeve_photo([("Broken Rivers", 40)]))
+    finally:
+        sleeve_text._reader.cache_clear()
+    assert lines is None and error.startswith("the sleeve's text could not be read: ModuleNotFoundError")
+
+
+def _with_banner(photo, words, out):
+    """The photo with a printed band across its lower part, as on a sleeve whose title is printed large."""
+    im = Image.open(photo).convert("RGB")
+    draw = ImageDraw.Draw(im)
+    top = int(im.height * 0.72)
+    draw.rectangle((0, top, im.width, top + int(im.height * 0.14)), fill=(250, 250, 245))
+    draw.text((im.width * 0.04, top + im.height * 0.02), words, font=font(int(im.height * 0.08)), fill=(15, 15, 15))
+    im.save(out, quality=92)
+    return out
+
+
+def _contender_banners(answers, photos, out_dir):
+    """For each answer that read its sleeve, the photo with the title of another listing scoring within the
+    margin printed across it: words that agree with a contender, which may then become the match."""
+    from soldsight.price.text_match import score
+
+    made = []
+    for photo, a in zip(photos, answers):
+        if a["sleeve_text"] is None or a["status"] != "ok":
+            continue
+        ranked = [c for c in a["comparables"] if "inliers" in c]
+        near = [c for c in ranked if score(c, W) >= score(ranked[0], W) - 1.0]
+        other = next((c for c in near if c["title"].split()[:2] != a["match"]["title"].split()[:2]), None)
+        if other is not None:
+            made.append(_with_banner(photo, other["title"][:28], out_dir / f"banner-{photo.stem}.jpg"))
+    return made
+
+
+def test_answers_say_what_was_read_and_the_text_moves_a_match_only_towards_itself(price_fitted, price_world,
+                                                                                  lite0_embedder, tmp_path):
+    """On the held-out photos, and on copies with a contender's title printed across them: an answer that
+    read its sleeve keeps the match it had without reading, or moves to a listing the words agree with more."""
+    from world.generate import load_catalogue
+
+    truth = answers_file(price_world)
+    held_out = [price_world / a["photo"] for a in truth]
+    album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(price_world)["listings"]}
+    never, reading = replace(price_fitted[0], read_text_margin=0), replace(price_fitted[0], read_text_margin=1.0)
+    read = price_photos(reading, held_out, embedder=lite0_embedder, store=False)
+    banners = _contender_banners(read, held_out, tmp_path)
+    read += price_photos(reading, banners, embedder=lite0_embedder, store=False)
+    unread = price_photos(never, held_out + banners, embedder=lite0_embedder, store=False)
+    n_read = n_moved = 0
+    for u, r in zip(unread, read):
+        assert u["sleeve_text"] is None  # 0: never read
+        text = r["sleeve_text"]
+        if text is None:
+            assert r["match"] == u["match"]
+            continue
+        n_read += 1
+        assert text["error"] is None and isinstance(text["lines"], list)
+        said = "|".join(squeeze(line) for line in text["lines"])
+        if text["chose_match"]:
+            n_moved += 1
+            assert agreement(r["match"], said) > agreement(u["match"], said)
+            assert r["comparables"][0]["listing_id"] == r["match"]["listing_id"]
+        else:
+            assert r["match"]["listing_id"] == u["match"]["listing_id"]
+    right = lambda answers: sum(album.get((a["match"] or {}).get("listing_id")) == t["album_id"]  # noqa: E731
+                                for a, t in zip(answers, truth))
+    assert banners and n_read > len(banners) and n_moved > 0
+    assert right(read[:len(truth)]) >= right(unread[:len(truth)])
