@@ -289,7 +289,8 @@ def latency(settings, world, embedder, n_index: int, rerank=None):
     print(f"connection held open:      p50 {np.percentile(held, 50):.0f} ms  p90 {np.percentile(held, 90):.0f} ms")
     print(f"{len(batch)} photos in one call, {settings.price_batch} at a time: {rate:.1f} photos/s, "
           f"{cpu / len(batch) * 1000:.0f} core-ms a photo, {cpu / wall:.2f} cores busy")
-    print(f"  of its {wall:.1f} s (stages overlap: a batch is re-ranked and stored beside the next one's scan): "
+    print(f"  of its {wall:.1f} s (stages overlap: a batch is re-ranked and stored beside the next one's scan; "
+          "reading is summed over its two threads): "
           + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in spent.items()))
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return photos

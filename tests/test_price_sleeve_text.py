@@ -99,13 +99,25 @@ def test_the_reader_reads_a_tilted_sleeve():
     assert (blank, error) == ([], None)
 
 
+def test_threads_share_the_readers_and_read_what_one_reader_reads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [_sleeve_photo([("Broken Rivers", 40), (title, 42)], tilt=tilt)
+              for title, tilt in (("Echoes of Highway", 7.0), ("Summer Tides", -4.0), ("Cold Weather", 2.0))]
+    alone = [sleeve_text.read_sleeve(p) for p in photos]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(sleeve_text.read_sleeve, photos * 2))
+    assert together == alone * 2 and all(lines and error is None for lines, error in alone)
+    assert sleeve_text._made <= sleeve_text.READERS
+
+
 def test_a_reader_that_cannot_load_is_a_reason_not_a_crash(monkeypatch):
-    sleeve_text._reader.cache_clear()
+    sleeve_text.discard_readers()
     monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # as when the package is not installed
     try:
         lines, error = sleeve_text.read_sleeve(_sleeve_photo([("Broken Rivers", 40)]))
     finally:
-        sleeve_text._reader.cache_clear()
+        sleeve_text.discard_readers()
     assert lines is None and error.startswith("the sleeve's text could not be read: ModuleNotFoundError")
 
 
@@ -171,3 +183,30 @@ def test_answers_say_what_was_read_and_the_text_moves_a_match_only_towards_itsel
                                 for a, t in zip(answers, truth))
     assert banners and n_read > len(banners) and n_moved > 0
     assert right(read[:len(truth)]) >= right(unread[:len(truth)])
+
+
+def test_a_photo_priced_alone_is_read_beside_its_scan_and_answered_as_in_a_batch(price_fitted, price_world,
+                                                                                  lite0_embedder, monkeypatch):
+    import threading
+
+    from soldsight.price import batch
+
+    readers = []
+
+    def spy(image):
+        readers.append(threading.current_thread().name)
+        return read_sleeve(image)
+
+    read_sleeve = batch.read_sleeve
+    monkeypatch.setattr(batch, "read_sleeve", spy)
+    settings = replace(price_fitted[0], read_text_margin=1.0)
+    photos = [price_world / a["photo"] for a in answers_file(price_world)[:8]]
+    together = price_photos(settings, photos, embedder=lite0_embedder, store=False)
+    assert readers and not any(name.startswith("soldsight-sleeve") for name in readers)
+    readers.clear()
+    alone = [price_photos(settings, [p], embedder=lite0_embedder, store=False)[0] for p in photos]
+    # Every lone photo is read early, needed or not; only the answers that want the text show it.
+    assert len(readers) == len(photos) and all(name.startswith("soldsight-sleeve") for name in readers)
+    assert [a["sleeve_text"] for a in alone] == [a["sleeve_text"] for a in together]
+    assert [a["match"]["listing_id"] for a in alone] == [a["match"]["listing_id"] for a in together]
+    assert any(a["sleeve_text"] for a in alone) and not all(a["sleeve_text"] for a in alone)
