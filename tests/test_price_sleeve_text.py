@@ -10,8 +10,8 @@ from PIL import Image, ImageDraw
 
 from soldsight.price import sleeve_text
 from soldsight.price.service import price_photos
-from soldsight.price.text_match import agreement, choose_by_text, squeeze, wants_reading, words
-from tests.fixtures.price import answers_file
+from soldsight.price.text_match import MIN_INLIERS, agreement, choose_by_text, squeeze, wants_reading, words
+from tests.fixtures.price import answers_file, with_banner
 from world.generate.sleeves import font
 
 W = 0.02  # the fitted re-ranking weight per inlier
@@ -23,9 +23,9 @@ def _comp(listing_id, title, artist, similarity, inliers, year=2001):
 
 
 def _look_alikes():
-    """One artist's two albums in one artwork style, the wrong one first by 0.26 of re-ranked score."""
-    return [_comp("L1", "Broken Rivers Summer Tides F-3674 NM Record", "Broken Rivers", 0.55, 16, 1999),
-            _comp("L2", "Broken Rivers Echoes of Burning Highway 2023", "Broken Rivers", 0.53, 4, 2023),
+    """One artist's two albums in one artwork style, the wrong one first by 0.24 of re-ranked score."""
+    return [_comp("L1", "Broken Rivers Summer Tides F-3674 NM Record", "Broken Rivers", 0.55, 20, 1999),
+            _comp("L2", "Broken Rivers Echoes of Burning Highway 2023", "Broken Rivers", 0.53, 9, 2023),
             _comp("L3", "Vera Marlowe - Afterglow", "Vera Marlowe", 0.31, 2, 1990)]
 
 
@@ -45,8 +45,8 @@ def test_the_text_moves_the_contender_it_agrees_with_most_to_the_front():
     chosen, moved = choose_by_text(comps, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0)
     assert moved and [c["listing_id"] for c in chosen] == ["L2", "L1", "L3"]
     assert comps[0]["listing_id"] == "L1"  # the caller's list is left as it was
-    # Out of reach of the margin (scores 0.87 and 0.61), the text changes nothing.
-    assert choose_by_text(comps, ["Echoes of Burning Highway"], W, margin=0.25) == (comps, False)
+    # Out of reach of the margin (scores 0.95 and 0.71), the text changes nothing.
+    assert choose_by_text(comps, ["Echoes of Burning Highway"], W, margin=0.2) == (comps, False)
     # The text agrees with the match as much as with the contender (the artist only): the match stays.
     assert choose_by_text(comps, ["Broken Rivers"], W, margin=1.0) == (comps, False)
     # The text agrees with the match most: nothing moves.
@@ -55,9 +55,16 @@ def test_the_text_moves_the_contender_it_agrees_with_most_to_the_front():
     assert choose_by_text(comps, ["Echoes of Burning Highway"], W, margin=0) == (comps, False)  # 0: off
 
 
+def test_the_words_choose_only_a_candidate_whose_photo_matches_at_least_min_inliers():
+    weak = [{**c, "inliers": MIN_INLIERS - 1} if c["listing_id"] == "L2" else c for c in _look_alikes()]
+    assert choose_by_text(weak, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0) == (weak, False)
+    enough = [{**c, "inliers": MIN_INLIERS} if c["listing_id"] == "L2" else c for c in _look_alikes()]
+    assert choose_by_text(enough, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0)[1]
+
+
 def test_of_several_that_agree_as_much_the_higher_score_wins_and_a_lot_is_never_chosen():
     comps = _look_alikes()
-    comps.insert(2, _comp("L4", "Broken Rivers - Echoes of Burning Highway", "Broken Rivers", 0.52, 3, 2023))
+    comps.insert(2, _comp("L4", "Broken Rivers - Echoes of Burning Highway", "Broken Rivers", 0.52, 8, 2023))
     chosen, moved = choose_by_text(comps, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0)
     assert moved and [c["listing_id"] for c in chosen[:2]] == ["L2", "L1"]
     lot = _comp("L9", "Lot of 3 LPs: Broken Rivers Echoes of Burning Highway, Vera Marlowe, Cal Quill",
@@ -68,7 +75,7 @@ def test_of_several_that_agree_as_much_the_higher_score_wins_and_a_lot_is_never_
 
 def test_the_sleeve_is_read_only_when_another_item_is_within_the_margin():
     comps = _look_alikes()
-    assert wants_reading(comps, W, margin=0.3) and not wants_reading(comps, W, margin=0.25)
+    assert wants_reading(comps, W, margin=0.3) and not wants_reading(comps, W, margin=0.2)
     assert not wants_reading(comps, W, margin=0)
     same_item = [comps[0], {**comps[0], "listing_id": "L5", "similarity": 0.5}]
     assert not wants_reading(same_item, W, margin=1.0)  # two sales of one item: nothing to decide
@@ -121,17 +128,6 @@ def test_a_reader_that_cannot_load_is_a_reason_not_a_crash(monkeypatch):
     assert lines is None and error.startswith("the sleeve's text could not be read: ModuleNotFoundError")
 
 
-def _with_banner(photo, words, out):
-    """The photo with a printed band across its lower part, as on a sleeve whose title is printed large."""
-    im = Image.open(photo).convert("RGB")
-    draw = ImageDraw.Draw(im)
-    top = int(im.height * 0.72)
-    draw.rectangle((0, top, im.width, top + int(im.height * 0.14)), fill=(250, 250, 245))
-    draw.text((im.width * 0.04, top + im.height * 0.02), words, font=font(int(im.height * 0.08)), fill=(15, 15, 15))
-    im.save(out, quality=92)
-    return out
-
-
 def _contender_banners(answers, photos, out_dir):
     """For each answer that read its sleeve, the photo with the title of another listing scoring within the
     margin printed across it: words that agree with a contender, which may then become the match."""
@@ -145,7 +141,7 @@ def _contender_banners(answers, photos, out_dir):
         near = [c for c in ranked if score(c, W) >= score(ranked[0], W) - 1.0]
         other = next((c for c in near if c["title"].split()[:2] != a["match"]["title"].split()[:2]), None)
         if other is not None:
-            made.append(_with_banner(photo, other["title"][:28], out_dir / f"banner-{photo.stem}.jpg"))
+            made.append(with_banner(photo, other["title"][:28], out_dir / f"banner-{photo.stem}.jpg"))
     return made
 
 

@@ -20,7 +20,8 @@ from soldsight.price.sleeve_text import READERS, read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
 from soldsight.price.text_match import choose_by_text, wants_reading
-from soldsight.price.verify import query_features
+from soldsight.price.text_search import named_on_sleeve, vouched_for, wants_name_search
+from soldsight.price.verify import count_inliers, query_features
 from soldsight.price.verify import rerank as rerank_by_geometry
 
 
@@ -56,8 +57,8 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
             embedder = load_query_embedder(settings, total, blocks=(state.config.rerank_block,))
         n_verify = next(n for n in (rerank, settings.rerank_top, state.config.rerank_top) if n is not None)
         search = dict(k=top, rows_per_listing=state.rows_per_listing, currency=currency, days=days)
-        found, queries, done, early = _search(con, embedder, state, photos, beside, search, n_verify=n_verify,
-                                              read_early=settings.read_text_margin > 0)
+        found, vectors, queries, done, early = _search(con, embedder, state, photos, beside, search,
+                                                       n_verify=n_verify, read_early=settings.read_text_margin > 0)
     else:
         done = beside(_NOTHING_TO_WAIT_FOR)
 
@@ -66,7 +67,8 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
             verified = _verify(settings, embedder, state, photos, found, queries, n_verify)
             looked = _look_again(settings, finisher, embedder, state, photos, verified, queries, n_verify, search,
                                  scanned)
-            read = _read_sleeves(settings, state, photos, verified, scanned, early)
+            read = _read_sleeves(settings, finisher, embedder, state, photos, verified, vectors, queries, search,
+                                 scanned, early)
             for i, comps, again, text in zip(images, verified, looked, read):
                 answers[i] = (price_one(paths[i], comps, state, media, sleeve, settings) if comps
                               else answer(paths[i], "insufficient", no_comparables(currency, days)))
@@ -80,8 +82,9 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
 
 
 def _search(con, embedder, state: State, photos: list, beside: Callable[[threading.Event], list], search: dict, *,
-            n_verify: int, read_early: bool) -> tuple[list, list | None, list, Future | None]:
-    """Each photo's comparables by the global search, best first; their local features if re-ranking runs;
+            n_verify: int, read_early: bool) -> tuple[list, list, list | None, list, Future | None]:
+    """Each photo's comparables by the global search, best first; its query vectors; their local features if
+    re-ranking runs;
     what beside() returned, run on another thread while DuckDB scans (after the CNN passes, not beside them);
     and, for a lone photo when read_early, its sleeve being read meanwhile (see _read_sleeves)."""
     cfg = state.config
@@ -103,7 +106,7 @@ def _search(con, embedder, state: State, photos: list, beside: Callable[[threadi
             found = _scan(con, vectors, cfg.index_id, search)
         finally:
             scanned.set()
-        return found, queries, done.result(), early
+        return found, vectors, queries, done.result(), early
 
 
 def _verify(settings, embedder, state: State, photos: list, found: list, queries: list | None,
@@ -142,11 +145,13 @@ def _look_again(settings, con, embedder, state: State, photos: list, verified: l
     return looked
 
 
-def _read_sleeves(settings, state: State, photos: list, verified: list, scanned: threading.Event,
+def _read_sleeves(settings, con, embedder, state: State, photos: list, verified: list, vectors: list,
+                  queries: list | None, search: dict, scanned: threading.Event,
                   early: Future | None = None) -> list[dict | None]:
     """Each photo's sleeve_text: None when another item's listing is not within SOLDSIGHT_READ_TEXT_MARGIN
-    of its match, else what was read and whether it changed the match, in verified (soldsight.price.text_match).
-    early: a lone photo's reading, started beside its scan."""
+    of its match, else what was read and whether it changed the match, in verified (soldsight.price.text_match),
+    maybe to a listing named by what was read (soldsight.price.text_search). early: a lone photo's reading,
+    started beside its scan."""
     weight, margin = state.config.rerank_weight, settings.read_text_margin
     out: list[dict | None] = [None] * len(verified)
     wanted = [i for i, comps in enumerate(verified) if wants_reading(comps, weight, margin)]
@@ -161,9 +166,35 @@ def _read_sleeves(settings, state: State, photos: list, verified: list, scanned:
         with ThreadPoolExecutor(READERS) as pool:
             read = list(pool.map(read_sleeve, [photos[i] for i in wanted]))
     for i, (lines, error) in zip(wanted, read):
-        verified[i], moved = choose_by_text(verified[i], lines or [], weight, margin)
+        comps = verified[i]
+        verified[i], moved = choose_by_text(comps, lines or [], weight, margin)
+        if lines and queries is not None and wants_name_search(verified[i], lines):
+            named = _named_match(settings, con, embedder, state, photos[i], comps, vectors[i], queries[i], lines,
+                                 search)
+            if named is not None:
+                verified[i], moved = [named, *comps], True
         out[i] = {"lines": lines, "chose_match": moved, "error": error}
     return out
+
+
+def _named_match(settings, con, embedder, state: State, photo, comps: list[dict], vectors, query, lines: list[str],
+                 search: dict) -> dict | None:
+    """A listing named by what was read that the image search did not bring, verified like the candidates,
+    when the text would choose it over them (choose_by_text on both together); else None."""
+    cfg = state.config
+    have = {c["listing_id"] for c in comps}
+    named = [c for c in named_on_sleeve(con, vectors, lines, cfg.index_id, currency=search["currency"],
+                                        days=search["days"]) if c["listing_id"] not in have]
+    if not named:
+        return None
+    count_inliers(embedder, photo, named, settings.home, settings.max_image_pixels, block=cfg.rerank_block,
+                  size=cfg.rerank_size, frame=cfg.rerank_frame, store=LocalStore.open(settings.home, cfg.local_features),
+                  query=query)
+    named = vouched_for(named, comps[0])
+    score = lambda c: float(c["similarity"]) + cfg.rerank_weight * c["inliers"]  # noqa: E731
+    others = sorted([c for c in comps[1:] if c.get("inliers") is not None] + named, key=score, reverse=True)
+    chosen, moved = choose_by_text([comps[0], *others], lines, cfg.rerank_weight, settings.read_text_margin)
+    return chosen[0] if moved and chosen[0]["listing_id"] not in have else None
 
 
 def _scan(con, vectors: list, index_id: str, search: dict) -> list[list[dict]]:

@@ -15,6 +15,8 @@ import re
 from soldsight.price.search import item_key
 
 MIN_WORD = 3  # shorter words ("LP", "of", a logo's letters) turn up on many sleeves and in many titles
+MIN_INLIERS = 8  # the words may choose only a candidate its photo matches at least this well: an unrelated
+                 # sleeve gathers 8 inliers at the median on the bench worlds, the right one under 8 for 1 photo in 100
 
 
 def squeeze(text: str) -> str:
@@ -65,7 +67,8 @@ def choose_by_text(comps: list[dict], lines: list[str], weight: float, margin: f
     if len(near) < 2 or not lines:
         return comps, False
     read = "|".join(squeeze(line) for line in lines)
-    best = max((c for c in near if one_item(c)), key=lambda c: (agreement(c, read), score(c, weight)), default=None)
+    choosable = (c for c in near if one_item(c) and (c is comps[0] or c["inliers"] >= MIN_INLIERS))
+    best = max(choosable, key=lambda c: (agreement(c, read), score(c, weight)), default=None)
     if best is None or best is comps[0] or agreement(best, read) <= agreement(comps[0], read):
         return comps, False
     return [best, *(c for c in comps if c is not best)], True

@@ -178,19 +178,27 @@ def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixe
     head, tail = comps[:top], comps[top:]
     if len(head) < 2:
         return comps
+    count_inliers(embedder, photo, head, home, max_pixels, block=block, size=size, frame=frame, cache=cache,
+                  store=store, query=query)
+    head = sorted(head, key=lambda c: -(float(c["similarity"]) + weight * c["inliers"]))
+    return head + tail
+
+
+def count_inliers(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *,
+                  block: int = LOCAL_BLOCK, size: int = LOCAL_SIZE, frame: str = LOCAL_FRAME, cache: dict | None = None,
+                  store=None, query=None) -> None:
+    """Sets each comparable's `inliers`: the query's matches to its photo that agree on one affine placement."""
     cache = {} if cache is None else cache
-    candidate_features(embedder, [c["image_path"] for c in head if c.get("image_path")], home, max_pixels, block, size,
-                       cache, store, frame)
+    candidate_features(embedder, [c["image_path"] for c in comps if c.get("image_path")], home, max_pixels, block,
+                       size, cache, store, frame)
     qdesc, qpos = query if query is not None else query_features(embedder, [photo], block, size, frame)[0]
     rng = np.random.default_rng(0)  # fixed: the same photo gets the same answer every time
     # Many small matrix products: OpenBLAS waking its thread pool for each cost 5-70x the product itself.
     with _blas().limit(limits=1, user_api="blas"):
-        for c in head:
+        for c in comps:
             cand = cache.get(c.get("image_path"))
             if cand is None:
                 c["inliers"] = 0
                 continue
             i, j = mutual_matches(qdesc, cand[0])
             c["inliers"] = affine_inliers(qpos[i], cand[1][j], rng)
-    head = sorted(head, key=lambda c: -(float(c["similarity"]) + weight * c["inliers"]))
-    return head + tail

@@ -1,0 +1,53 @@
+"""Listings named by what was read on a sleeve: the album the image search left out of its candidates.
+
+Some photos' albums are not among the 20 candidates at all, although their title was read plainly
+(a sleeve under glare, in clutter, or photographed far off). When what was read agrees poorly with the
+match, the sold listings whose title and artist words were read are looked up by SQL
+(warehouse/sql/listings_named_on_sleeve.sql), verified like the other candidates, and may become the
+match by the same rule (text_match.choose_by_text).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+
+from soldsight.price.second_look import GAIN
+from soldsight.price.text_match import MIN_WORD, agreement, squeeze
+from warehouse.sql_files import sql
+
+COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
+LEAST = 8      # characters read (and found in a named listing's words) for the search to run and to name one
+NAMED = 5      # listings the search returns, most words found first
+
+
+def read_text(lines: list[str]) -> str:
+    """What was read, squeezed, one line per '|'-separated part (the form agreement() searches)."""
+    return "|".join(squeeze(line) for line in lines)
+
+
+def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
+    """Whether at least LEAST characters were read and the match's words cover under COVERED of them."""
+    read = [squeeze(line) for line in lines]
+    total = sum(len(r) for r in read if len(r) >= MIN_WORD)
+    return bool(comps) and total >= LEAST and agreement(comps[0], "|".join(read)) < COVERED * total
+
+
+def vouched_for(named: list[dict], match: dict) -> list[dict]:
+    """The verified named listings whose photo the query matches with at least GAIN more inliers than the match's.
+
+    The image search ranked them low, so geometry must vouch for them: a second sleeve in the photo can be
+    the one whose words were read (seed 11: a named listing at 6 inliers against the match's 27)."""
+    return [c for c in named if c["inliers"] >= (match.get("inliers") or 0) + GAIN]
+
+
+def named_on_sleeve(con, vectors: np.ndarray, lines: list[str], index_id: str, *, currency: str | None = None,
+                    days: int | None = None, now=None) -> list[dict]:
+    """The sold listings whose words were read on the sleeve (at least LEAST characters), each with its
+    best similarity to the photo's vectors, as comparables() returns them."""
+    params = {"read": read_text(lines), "queries": np.atleast_2d(vectors).astype(np.float32).tolist(),
+              "index_id": index_id, "currency": currency, "days": days, "now": now or datetime.now(timezone.utc),
+              "least": LEAST, "k": NAMED}
+    cur = con.execute(sql("listings_named_on_sleeve"), params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
