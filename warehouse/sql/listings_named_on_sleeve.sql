@@ -11,30 +11,25 @@
 --   $now        TIMESTAMPTZ the reference time for $days
 --   $least      INTEGER     the fewest characters of a listing's words that must have been read
 --   $k          INTEGER     how many listings to return
-WITH worded AS (
-    -- A listing's words of 3 letters or more, as text_match.words splits and squeezes them.
-    SELECT l.source, l.listing_id,
-           list_distinct(list_filter(
-               list_transform(regexp_split_to_array(lower(coalesce(l.title, '') || ' ' || coalesce(l.artist, '')),
-                                                    '[\s/,&+-]+'),
-                              lambda w: regexp_replace(w, '[^\p{L}\p{N}]', '', 'g')),
-               lambda w: length(w) >= 3)) AS words
+WITH words AS (
+    -- A listing's words, split on spaces and the separators text_match.words splits on. Punctuation inside
+    -- a word is kept ('rare!'), so such a word is not found here though text_match would squeeze and find it:
+    -- a regular expression per listing cost 3.5x the time (233-265 against 66-71 ms at 100k listings).
+    SELECT DISTINCT l.source, l.listing_id,
+           unnest(string_split(translate(lower(coalesce(l.title, '') || ' ' || coalesce(l.artist, '')),
+                                         '/,&+-', '     '), ' ')) AS word
     FROM listings AS l
     WHERE l.sold AND l.total_price IS NOT NULL
       AND NOT contains(coalesce(l.artist, ''), ',')   -- a lot names every album in it
       AND ($currency::VARCHAR IS NULL OR l.currency = $currency::VARCHAR)
       AND ($days::INTEGER IS NULL OR l.sold_at >= $now::TIMESTAMPTZ - to_days($days::INTEGER))
 ),
-named AS (
-    SELECT source, listing_id,
-           list_sum(list_transform(words, lambda w: CASE WHEN contains($read::VARCHAR, w) THEN length(w) ELSE 0 END))
-               AS agreement
-    FROM worded
-),
 best AS (
-    SELECT source, listing_id, agreement
-    FROM named
-    WHERE agreement >= $least::INTEGER
+    SELECT source, listing_id, sum(length(word)) AS agreement
+    FROM words
+    WHERE length(word) >= 3 AND contains($read::VARCHAR, word)
+    GROUP BY source, listing_id
+    HAVING sum(length(word)) >= $least::INTEGER
     ORDER BY agreement DESC, listing_id
     LIMIT $k::INTEGER
 ),
