@@ -49,7 +49,7 @@ class Settings:
     price_batch: int = _env(64, "Photos priced together, each batch with one CNN batch and one scan of the index; answers are printed and stored batch by batch, so memory stays flat for any number of photos.")
     match_threshold: float | None = _env(None, "Similarity below which no match is claimed (default: calibrated).")
     second_look: int = _env(25, "A confident answer whose re-ranked match has fewer inliers than this looks at the photo again through 5 windows off its centre, and keeps the second answer when its match has 3 more inliers (0: never). About 1 photo in 10 on the bench worlds.")
-    read_text_margin: float = _env(1.0, "When another item's listing scores within this of the match (similarity + 0.02 x inliers), the words on the sleeve are read and compared with the candidates' titles; the one they agree with most becomes the match (0: never read). About 6 photos in 10 on the bench worlds, ~70 ms each.")
+    read_text_margin: float = _env(1.0, "When another item's listing scores within this of the match (similarity + 0.02 x inliers), the words on the sleeve are read and compared with the candidates' titles; the one they agree with most becomes the match, or a listing they name that the image search left out (0: never read). About 6 photos in 10 on the bench worlds, ~70 ms each.")
     ambiguity_margin: float = _env(0.15, "Another item whose re-ranked score (similarity + 0.02 x inliers) comes this close to the match's is named beside it as a close second (0: never).")
 
     # --- scraping -------------------------------------------------------------
