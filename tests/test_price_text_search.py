@@ -9,8 +9,8 @@ from soldsight.price.search import comparables
 from soldsight.price.second_look import GAIN
 from soldsight.price.service import price_photos
 from soldsight.price.state import load_state
-from soldsight.price.text_match import agreement, squeeze
-from soldsight.price.text_search import LEAST, named_on_sleeve, read_text, vouched_for, wants_name_search
+from soldsight.price.text_match import agreement, read_text, squeeze
+from soldsight.price.text_search import LEAST, named_on_sleeve, vouched_for, wants_name_search
 from tests.fixtures.price import answers_file, with_banner
 
 

@@ -84,9 +84,8 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
 def _search(con, embedder, state: State, photos: list, beside: Callable[[threading.Event], list], search: dict, *,
             n_verify: int, read_early: bool) -> tuple[list, list, list | None, list, Future | None]:
     """Each photo's comparables by the global search, best first; its query vectors; their local features if
-    re-ranking runs;
-    what beside() returned, run on another thread while DuckDB scans (after the CNN passes, not beside them);
-    and, for a lone photo when read_early, its sleeve being read meanwhile (see _read_sleeves)."""
+    re-ranking runs; what beside() returned, run on another thread while DuckDB scans (after the CNN passes,
+    not beside them); and, for a lone photo when read_early, its sleeve being read meanwhile (_read_sleeves)."""
     cfg = state.config
     verify = uses_local_features(embedder, n_verify)
     if verify and one_window(cfg):

@@ -13,17 +13,12 @@ from datetime import datetime, timezone
 import numpy as np
 
 from soldsight.price.second_look import GAIN
-from soldsight.price.text_match import MIN_WORD, agreement, squeeze
+from soldsight.price.text_match import MIN_WORD, agreement, read_text, squeeze
 from warehouse.sql_files import sql
 
 COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
 LEAST = 8      # characters read (and found in a named listing's words) for the search to run and to name one
 NAMED = 5      # listings the search returns, most words found first
-
-
-def read_text(lines: list[str]) -> str:
-    """What was read, squeezed, one line per '|'-separated part (the form agreement() searches)."""
-    return "|".join(squeeze(line) for line in lines)
 
 
 def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
