@@ -131,14 +131,14 @@ def test_a_reader_that_cannot_load_is_a_reason_not_a_crash(monkeypatch):
 def _contender_banners(answers, photos, out_dir):
     """For each answer that read its sleeve, the photo with the title of another listing scoring within the
     margin printed across it: words that agree with a contender, which may then become the match."""
-    from soldsight.price.text_match import score
+    from soldsight.price.verify import reranked_score
 
     made = []
     for photo, a in zip(photos, answers):
         if a["sleeve_text"] is None or a["status"] != "ok":
             continue
         ranked = [c for c in a["comparables"] if "inliers" in c]
-        near = [c for c in ranked if score(c, W) >= score(ranked[0], W) - 1.0]
+        near = [c for c in ranked if reranked_score(c, W) >= reranked_score(ranked[0], W) - 1.0]
         other = next((c for c in near if c["title"].split()[:2] != a["match"]["title"].split()[:2]), None)
         if other is not None:
             made.append(with_banner(photo, other["title"][:28], out_dir / f"banner-{photo.stem}.jpg"))

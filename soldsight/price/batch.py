@@ -21,7 +21,7 @@ from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
 from soldsight.price.text_match import choose_by_text, wants_reading
 from soldsight.price.text_search import named_on_sleeve, vouched_for, wants_name_search
-from soldsight.price.verify import count_inliers, query_features
+from soldsight.price.verify import count_inliers, query_features, reranked_score
 from soldsight.price.verify import rerank as rerank_by_geometry
 
 
@@ -190,8 +190,8 @@ def _named_match(settings, con, embedder, state: State, photo, comps: list[dict]
                   size=cfg.rerank_size, frame=cfg.rerank_frame, store=LocalStore.open(settings.home, cfg.local_features),
                   query=query)
     named = vouched_for(named, comps[0])
-    score = lambda c: float(c["similarity"]) + cfg.rerank_weight * c["inliers"]  # noqa: E731
-    others = sorted([c for c in comps[1:] if c.get("inliers") is not None] + named, key=score, reverse=True)
+    others = sorted([c for c in comps[1:] if c.get("inliers") is not None] + named,
+                    key=lambda c: reranked_score(c, cfg.rerank_weight), reverse=True)
     chosen, moved = choose_by_text([comps[0], *others], lines, cfg.rerank_weight, settings.read_text_margin)
     return chosen[0] if moved and chosen[0]["listing_id"] not in have else None
 

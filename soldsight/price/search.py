@@ -7,7 +7,7 @@ import numpy as np
 
 from soldsight.price.index import IndexConfig, features
 from soldsight.price.projection import Projection
-from soldsight.price.verify import framed, local_features
+from soldsight.price.verify import framed, local_features, reranked_score
 from soldsight.price.views import SIZE, VIEW_SETS, pool, views
 from warehouse.sql_files import sql
 
@@ -114,7 +114,7 @@ def alternatives(comps: list[dict], weight: float, margin: float, most: int = 2)
     ranked = [c for c in comps if c.get("inliers") is not None]
     if margin <= 0 or not ranked or ranked[0] is not comps[0]:
         return []
-    score = lambda c: float(c["similarity"]) + weight * c["inliers"]  # noqa: E731
+    score = lambda c: reranked_score(c, weight)  # noqa: E731
     floor, seen, out = score(ranked[0]) - margin, {item_key(ranked[0])}, []
     for c in sorted(ranked, key=score, reverse=True):
         if score(c) < floor or len(out) == most:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from soldsight.price.search import item_key
+from soldsight.price.verify import reranked_score
 
 MIN_WORD = 3  # shorter words ("LP", "of", a logo's letters) turn up on many sleeves and in many titles
 MIN_INLIERS = 8  # the words may choose only a candidate its photo matches at least this well: an unrelated
@@ -41,17 +42,13 @@ def agreement(comp: dict, read: str) -> int:
     return sum(len(w) for w in words(comp) if w in read)
 
 
-def score(comp: dict, weight: float) -> float:
-    return float(comp["similarity"]) + weight * comp["inliers"]
-
-
 def contenders(comps: list[dict], weight: float, margin: float) -> list[dict]:
     """The re-ranked candidates scoring within `margin` of the match, the match first."""
     ranked = [c for c in comps if c.get("inliers") is not None]
     if margin <= 0 or not ranked or ranked[0] is not comps[0]:
         return []
-    floor = score(ranked[0], weight) - margin
-    return [c for c in ranked if score(c, weight) >= floor]
+    floor = reranked_score(ranked[0], weight) - margin
+    return [c for c in ranked if reranked_score(c, weight) >= floor]
 
 
 def wants_reading(comps: list[dict], weight: float, margin: float) -> bool:
@@ -73,7 +70,7 @@ def choose_by_text(comps: list[dict], lines: list[str], weight: float, margin: f
         return comps, False
     read = read_text(lines)
     choosable = (c for c in near if one_item(c) and (c is comps[0] or c["inliers"] >= MIN_INLIERS))
-    best = max(choosable, key=lambda c: (agreement(c, read), score(c, weight)), default=None)
+    best = max(choosable, key=lambda c: (agreement(c, read), reranked_score(c, weight)), default=None)
     if best is None or best is comps[0] or agreement(best, read) <= agreement(comps[0], read):
         return comps, False
     return [best, *(c for c in comps if c is not best)], True

@@ -180,8 +180,13 @@ def rerank(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixe
         return comps
     count_inliers(embedder, photo, head, home, max_pixels, block=block, size=size, frame=frame, cache=cache,
                   store=store, query=query)
-    head = sorted(head, key=lambda c: -(float(c["similarity"]) + weight * c["inliers"]))
+    head = sorted(head, key=lambda c: -reranked_score(c, weight))
     return head + tail
+
+
+def reranked_score(c: dict, weight: float) -> float:
+    """A re-ranked comparable's score: its global similarity plus `weight` per affine inlier."""
+    return float(c["similarity"]) + weight * c["inliers"]
 
 
 def count_inliers(embedder, photo: Image.Image, comps: list[dict], home: Path, max_pixels: int, *,
