@@ -106,6 +106,24 @@ def test_the_reader_reads_a_tilted_sleeve():
     assert (blank, error) == ([], None)
 
 
+def test_small_lettering_found_nowhere_is_read_again_larger_in_the_centre_only(monkeypatch):
+    photo = Image.new("RGB", (640, 480), (200, 190, 170))
+    draw = ImageDraw.Draw(photo)
+    draw.rectangle([220, 140, 420, 340], fill=(30, 60, 90))
+    for y, text in ((200, "Broken Rivers"), (260, "Echoes of Highway")):
+        draw.text((235, y), text, font=font(10), fill=(240, 230, 200))
+    draw.text((10, 20), "Summer Tides", font=font(10), fill=(20, 20, 20))  # another sleeve's words, off the centre
+    first, error = sleeve_text._read_at(photo, sleeve_text.READ_SIDE)
+    assert error is None and not any(words({"title": line}) for line in first)  # too small at READ_SIDE
+    read = "|".join(squeeze(t) for t in sleeve_text.read_sleeve(photo)[0])
+    assert "brokenrivers" in read and "echoesofhighway" in read and "summer" not in read
+    calls = []
+    read_at = sleeve_text._read_at
+    monkeypatch.setattr(sleeve_text, "_read_at", lambda im, side: calls.append(im.size) or read_at(im, side))
+    blank = Image.new("RGB", (448, 336), (90, 90, 90))
+    assert sleeve_text.read_sleeve(blank) == ([], None) and calls == [(448, 336)]  # no larger size to read it at
+
+
 def test_threads_share_the_readers_and_read_what_one_reader_reads():
     from concurrent.futures import ThreadPoolExecutor
 

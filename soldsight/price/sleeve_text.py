@@ -15,6 +15,8 @@ from PIL import Image
 
 READ_SIDE = 448    # the photo's longer side as read: on the bench worlds it read as many titles as 800 px
                    # (28 and 29 of 40) at under half the time (docs/price.md)
+RETRY_SIDE = 640  # a photo in which READ_SIDE found no word is read once more: its centre square, at up to this
+                  # side (docs/price.md, session 22)
 MIN_CONFIDENCE = 0.5  # the recogniser's own score below which a line is dropped (RapidOCR's default)
 READERS = 2  # readers a batch runs side by side, one core each
 
@@ -64,10 +66,31 @@ def discard_readers() -> None:
 def read_sleeve(image: Image.Image) -> tuple[list[str] | None, str | None]:
     """The lines of text found on the photo, top to bottom as found, or (None, why not).
 
+    The photo is read at READ_SIDE; when that finds no word to compare (text_match.MIN_WORD letters),
+    its centre square, where the search looked for the sleeve, is read again at up to RETRY_SIDE: small
+    or thin lettering is lost at the smaller size. Only the centre, because the whole photo read larger
+    also reads the other sleeves lying around the subject.
     Errors are values: a missing or broken OCR install, or a photo the reader fails on, gives a reason
     and the answer keeps its ranking by image alone."""
+    from soldsight.price.text_match import words
+
+    lines, error = _read_at(image, READ_SIDE)
+    if lines is not None and max(image.size) > READ_SIDE and not any(words({"title": line}) for line in lines):
+        lines, error = _read_at(_centre_square(image), RETRY_SIDE)
+    return lines, error
+
+
+def _centre_square(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def _read_at(image: Image.Image, side: int) -> tuple[list[str] | None, str | None]:
+    """One reading of the photo scaled to at most `side` on its longer side."""
     small = image.convert("RGB")
-    small.thumbnail((READ_SIDE, READ_SIDE), Image.Resampling.BILINEAR)
+    small.thumbnail((side, side), Image.Resampling.BILINEAR)
     try:
         reader = _borrow()
     except Exception as exc:  # noqa: BLE001 - any failure to read leaves the image ranking as it was
