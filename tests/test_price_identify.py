@@ -66,6 +66,21 @@ def test_identify_names_alternatives_when_confident_or_not():
         "match": None, "confident": False, "reason": "no comparables in the index", "alternatives": []}
 
 
+def test_a_match_verified_by_enough_inliers_is_confident_under_the_threshold():
+    comps = [comp("a", 0.10, 50), comp("b", 0.09, 12, artist="Other")]
+    assert not identify(comps, 0.2)["confident"]  # the threshold alone
+    assert identify(comps, 0.2, confident_inliers=50)["confident"]
+    weak = identify(comps, 0.2, confident_inliers=51)
+    assert not weak["confident"] and weak["reason"] == (
+        "no confident match: best similarity 0.100 is below the threshold 0.200, "
+        "and the match's photo agrees at 50 inliers, under 51")
+    # Only the match's own photo vouches, not a better-verified listing further down.
+    assert not identify([comp("a", 0.10, 12), comp("b", 0.09, 80, artist="Other")], 0.2, confident_inliers=50)["confident"]
+    unranked = identify([comp("a", 0.10)], 0.2, confident_inliers=50)  # no re-ranking, no inliers to vouch
+    assert not unranked["confident"] and unranked["reason"].endswith("below the threshold 0.200")
+    assert Settings().confident_inliers == 50
+
+
 def test_the_hint_under_a_close_second_depends_on_whether_one_artist_made_both():
     same = "check the title, label, sticker and year"
     names = "check the artist and title; it may also be an item with no sales here"

@@ -248,11 +248,30 @@ def test_below_threshold_abstains_with_reason(price_fitted, price_world, lite0_e
     from dataclasses import replace
 
     settings, _ = price_fitted
-    strict = replace(settings, match_threshold=0.9999)
+    strict = replace(settings, match_threshold=0.9999, confident_inliers=0)
     photo = price_world / answers_file(price_world)[2]["photo"]
     got = price_photos(strict, [photo], embedder=lite0_embedder, store=False)[0]
     assert got["status"] == "no_match" and "no confident match" in got["reason"]
     assert got["suggested_price"] is None and got["match"]["similarity"] < 0.9999
+
+
+def test_a_match_verified_by_enough_inliers_is_answered_under_the_threshold(price_fitted, price_world, lite0_embedder):
+    from dataclasses import replace
+
+    settings, _ = price_fitted
+    photos = [price_world / a["photo"] for a in answers_file(price_world)]
+    strict = replace(settings, match_threshold=0.9999, confident_inliers=0)
+    assert {a["status"] for a in price_photos(strict, photos, embedder=lite0_embedder, store=False)} == {"no_match"}
+    need = settings.confident_inliers
+    answers = price_photos(replace(strict, confident_inliers=need), photos, embedder=lite0_embedder, store=False)
+    vouched = [a for a in answers if a["comparables"] and a["comparables"][0].get("inliers", 0) >= need]
+    assert 0 < len(vouched) < len(answers)  # the world has both kinds, so both branches are seen
+    for a in answers:
+        if a in vouched:
+            assert a["status"] in ("ok", "insufficient") and a["match"]["listing_id"] == a["comparables"][0]["listing_id"]
+        else:
+            assert a["status"] == "no_match" and a["reason"].endswith(
+                f"and the match's photo agrees at {a['comparables'][0]['inliers']} inliers, under {need}")
 
 
 def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, lite0_embedder, tmp_path):

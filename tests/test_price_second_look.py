@@ -99,7 +99,8 @@ def test_an_answer_that_abstains_or_a_wider_fit_does_not_look_again(price_fitted
     query_vectors = batch.query_vectors
     monkeypatch.setattr(batch, "query_vectors", spy)
     photos = [price_world / a["photo"] for a in answers_file(price_world)[:6]]
-    unsure = _with_view_set(price_fitted[0], tmp_path, "unsure", "full", second_look=10_000, match_threshold=0.999)
+    unsure = _with_view_set(price_fitted[0], tmp_path, "unsure", "full", second_look=10_000, match_threshold=0.999,
+                             confident_inliers=0)
     answers = price_photos(unsure, photos, embedder=lite0_embedder, store=False)
     assert {a["status"] for a in answers} == {"no_match"} and not any(a["second_look"] for a in answers)
     assert VIEW_SET not in searched

@@ -32,7 +32,8 @@ def no_comparables(currency: str | None, days: int | None) -> str:
 
 
 def price_one(path, comps: list[dict], state: State, media, sleeve, settings) -> dict:
-    ident = identify(comps, state.threshold, weight=state.config.rerank_weight, margin=settings.ambiguity_margin)
+    ident = identify(comps, state.threshold, weight=state.config.rerank_weight, margin=settings.ambiguity_margin,
+                     confident_inliers=settings.confident_inliers)
     min_comparables = settings.min_comparables
     shown = [comp_json(c) for c in comps]
     unpriced = dict(suggested_price=None, low=None, high=None, currency=None, n_comparables=0)
