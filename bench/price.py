@@ -155,15 +155,14 @@ def fitted_home(world: Path, embedder, refit: bool):
 
 
 def accuracy(settings, world, embedder, rerank=None):
-    import duckdb
-
     from soldsight.price.service import price_photos
     from world.generate import load_answers, load_catalogue
 
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = connect(settings.warehouse_path)  # migrated: a home fitted by older code gets listing_words
     # Accuracy is measured on the world's own listings: drop the synthetic ones an earlier latency run added.
     con.execute("DELETE FROM price_index WHERE listing_id LIKE 'SYN%'")
     con.execute("DELETE FROM listings WHERE listing_id LIKE 'SYN%'")
+    _words_as_a_fit_writes_them(con)
     con.close()
     answers = load_answers(world)
     album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(world)["listings"]}
@@ -189,7 +188,7 @@ def accuracy(settings, world, embedder, rerank=None):
         if r["status"] == "ok":
             errors.append(abs(r["suggested_price"] - a["true_total_price"]) / a["true_total_price"])
             inside.append(r["low"] <= a["true_total_price"] <= r["high"])
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = connect(settings.warehouse_path, read_only=True)
     rows = con.execute("SELECT query, total_price FROM listings WHERE sold AND currency = 'USD' AND total_price IS NOT NULL").fetchall()
     con.close()
     by_query: dict = {}
@@ -231,13 +230,17 @@ def query_engine(settings, name: str, tensorflow_embedder):
     return engine
 
 
+def _words_as_a_fit_writes_them(con) -> None:
+    """listing_words for the listings now, as after a fit: the name search looks the words read up there."""
+    con.execute(sql("clear_listing_words"))
+    con.execute(sql("insert_listing_words"))
+
+
 def synthetic_index(settings, n_index: int) -> None:
     """Make price_index hold n_index rows: the world's own, plus synthetic listings (ids SYN...) near album centres."""
-    import duckdb
-
     from soldsight.price.service import load_state
 
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = connect(settings.warehouse_path)
     state = load_state(con, settings.home)
     con.execute("DELETE FROM price_index WHERE listing_id LIKE 'SYN%'")
     con.execute("DELETE FROM listings WHERE listing_id LIKE 'SYN%'")
@@ -253,6 +256,7 @@ def synthetic_index(settings, n_index: int) -> None:
     con.execute("UPDATE price_index SET image_path = real.paths[(1 + hash(listing_id) % len(real.paths))::BIGINT] "
                 "FROM (SELECT list(DISTINCT image_path) AS paths FROM price_index WHERE listing_id NOT LIKE 'SYN%') AS real "
                 "WHERE listing_id LIKE 'SYN%'")
+    _words_as_a_fit_writes_them(con)
     con.execute("CHECKPOINT")
     con.close()
 

@@ -68,6 +68,19 @@ def test_the_listings_named_are_those_whose_words_were_read_with_their_similarit
     assert squeeze(title) in said
 
 
+def test_each_fit_writes_every_listings_words_for_the_name_search(price_fitted):
+    import re
+
+    from warehouse.connection import open_warehouse
+
+    with open_warehouse(price_fitted[0], read_only=True) as con:
+        listings = con.execute("SELECT source, listing_id, title, artist FROM listings").fetchall()
+        stored = con.execute("SELECT source, listing_id, word FROM listing_words").fetchall()
+    expected = {(source, listing_id, word) for source, listing_id, title, artist in listings
+                for word in re.split(r"[ /,&+-]", f"{title or ''} {artist or ''}".lower()) if len(word) >= 3}
+    assert len(stored) == len(set(stored)) and set(stored) == expected and len(listings) > 20
+
+
 def test_a_read_title_brings_in_an_album_the_image_search_left_out(price_fitted, price_world, lite0_embedder):
     """With two comparables a photo, the true album is often not among them; where its title is read and its
     photo matches at least GAIN more inliers than the image search's match, it becomes the match."""

@@ -73,6 +73,31 @@ def test_price_vectors_are_stored_uncompressed_and_an_index_of_version_6_keeps_i
     con.close()
 
 
+def test_a_warehouse_of_version_7_gets_its_listings_words_when_migrated(tmp_path):
+    # The name search looks words up in listing_words; a warehouse fitted before it must not search an empty table.
+    from warehouse.sql_files import sql, statements
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(sql("schema_version_table"))
+    for version, name, file in schema_files():
+        if version <= 7:
+            for stmt in statements(file.read_text()):
+                con.execute(stmt)
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    for listing_id, title, artist in (("L1", "Hidden Fever - Nina Castell/Quartet LP", "Nina Castell Quartet"),
+                                      ("L2", "Lot of 2: Rare! Vinyl", None)):
+        con.execute("INSERT INTO listings BY NAME SELECT 'ebay' AS source, ? AS listing_id, ? AS title, ? AS artist, "
+                    "true AS sold, 'f' AS origin, 'h' AS record_hash, now() AS ingested_at, '{}'::JSON AS raw",
+                    [listing_id, title, artist])
+    con.close()
+    con = connect(path)
+    words = con.execute("SELECT listing_id, word FROM listing_words ORDER BY listing_id, word").fetchall()
+    assert words == [("L1", w) for w in sorted({"hidden", "fever", "nina", "castell", "quartet"})] + [
+        ("L2", "lot"), ("L2", "rare!"), ("L2", "vinyl")]  # 'of', '2:' and 'LP' are too short
+    con.close()
+
+
 def test_a_second_writer_waits_for_the_first(tmp_path):
     path = tmp_path / "w.duckdb"
     connect(path).close()

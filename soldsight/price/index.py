@@ -165,13 +165,16 @@ def index_rows(settings, sources: list[dict], embedder, config: IndexConfig, pro
 
 
 def store_index(con, config: IndexConfig, table: pa.Table) -> int:
-    """Replace every row of price_index with table (config.index_id), in one transaction; returns rows_per_listing."""
+    """Replace every row of price_index with table (config.index_id), and listing_words with the words of the
+    listings now, in one transaction; returns rows_per_listing."""
     con.begin()
     try:
         con.execute(sql("clear_price_index"))
         con.register("new_index_rows", table)
         con.execute(sql("insert_price_index"), {"index_id": config.index_id})
         con.unregister("new_index_rows")
+        con.execute(sql("clear_listing_words"))
+        con.execute(sql("insert_listing_words"))
         con.commit()
     except BaseException:
         con.rollback()

@@ -2,6 +2,7 @@
 -- most words found first, each with its similarity to the photo: the album the image search did not bring
 -- among its candidates, when the title on the sleeve was read (soldsight.price.text_search).
 -- The agreement here only picks the listings; soldsight.price.text_match scores them again.
+-- A listing's words are looked up in listing_words, which each fit writes (schema 008_listing_words.sql).
 -- Parameters:
 --   $read       VARCHAR     the lines read, squeezed to lower-case letters and digits, joined by '|'
 --   $queries    FLOAT[][]   the photo's unit vectors (its views), in the projection $index_id
@@ -11,26 +12,30 @@
 --   $now        TIMESTAMPTZ the reference time for $days
 --   $least      INTEGER     the fewest characters of a listing's words that must have been read
 --   $k          INTEGER     how many listings to return
-WITH words AS (
-    -- A listing's words, split on spaces and the separators text_match.words splits on. Punctuation inside
-    -- a word is kept ('rare!'), so such a word is not found here though text_match would squeeze and find it:
-    -- a regular expression per listing cost 3.5x the time (233-265 against 66-71 ms at 100k listings).
-    SELECT DISTINCT l.source, l.listing_id,
-           unnest(string_split(translate(lower(coalesce(l.title, '') || ' ' || coalesce(l.artist, '')),
-                                         '/,&+-', '     '), ' ')) AS word
-    FROM listings AS l
+WITH pieces AS (
+    -- Every stretch of 3 or more characters of one line read: the words of a listing that were read are
+    -- among them, so listing_words is looked up rather than every title split again for every photo.
+    SELECT DISTINCT substr($read::VARCHAR, a.start::INTEGER, b.width::INTEGER) AS piece
+    FROM range(1, length($read::VARCHAR) + 1) AS a(start), range(3, length($read::VARCHAR) + 1) AS b(width)
+    WHERE a.start + b.width - 1 <= length($read::VARCHAR)
+      AND NOT contains(substr($read::VARCHAR, a.start::INTEGER, b.width::INTEGER), '|')
+),
+found AS (
+    SELECT w.source, w.listing_id, sum(length(w.word)) AS agreement
+    FROM listing_words AS w
+    WHERE w.word IN (SELECT piece FROM pieces)
+    GROUP BY w.source, w.listing_id
+    HAVING sum(length(w.word)) >= $least::INTEGER
+),
+best AS (
+    SELECT f.source, f.listing_id, f.agreement
+    FROM found AS f
+    JOIN listings AS l ON l.source = f.source AND l.listing_id = f.listing_id
     WHERE l.sold AND l.total_price IS NOT NULL
       AND NOT contains(coalesce(l.artist, ''), ',')   -- a lot names every album in it
       AND ($currency::VARCHAR IS NULL OR l.currency = $currency::VARCHAR)
       AND ($days::INTEGER IS NULL OR l.sold_at >= $now::TIMESTAMPTZ - to_days($days::INTEGER))
-),
-best AS (
-    SELECT source, listing_id, sum(length(word)) AS agreement
-    FROM words
-    WHERE length(word) >= 3 AND contains($read::VARCHAR, word)
-    GROUP BY source, listing_id
-    HAVING sum(length(word)) >= $least::INTEGER
-    ORDER BY agreement DESC, listing_id
+    ORDER BY f.agreement DESC, f.listing_id
     LIMIT $k::INTEGER
 ),
 query_views AS (
