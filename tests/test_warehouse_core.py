@@ -44,18 +44,24 @@ def test_an_old_warehouse_is_migrated_forward(tmp_path):
     con.close()
 
 
-def test_price_vectors_are_stored_uncompressed_and_an_index_of_version_6_keeps_its_rows(tmp_path):
-    # Decoding ALPRD-compressed floats was most of a one-photo scan (docs/price.md, session 17).
+def _warehouse_at_version(path, newest: int) -> duckdb.DuckDBPyConnection:
+    """A warehouse file made by the schema files up to `newest` only, as an older soldsight left it."""
     from warehouse.sql_files import sql, statements
 
-    path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     con.execute(sql("schema_version_table"))
     for version, name, file in schema_files():
-        if version <= 6:
+        if version <= newest:
             for stmt in statements(file.read_text()):
                 con.execute(stmt)
             con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    return con
+
+
+def test_price_vectors_are_stored_uncompressed_and_an_index_of_version_6_keeps_its_rows(tmp_path):
+    # Decoding ALPRD-compressed floats was most of a one-photo scan (docs/price.md, session 17).
+    path = tmp_path / "w.duckdb"
+    con = _warehouse_at_version(path, 6)
     rows = [("ix", "ebay", f"L{i}", f"s{i}", 0, f"images/{i}.jpg", "USD", None, [i / 7, 0.25, -1.5, 3.0])
             for i in range(3000)]
     con.executemany("INSERT INTO price_index VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows)
@@ -75,16 +81,8 @@ def test_price_vectors_are_stored_uncompressed_and_an_index_of_version_6_keeps_i
 
 def test_a_warehouse_of_version_7_gets_its_listings_words_when_migrated(tmp_path):
     # The name search looks words up in listing_words; a warehouse fitted before it must not search an empty table.
-    from warehouse.sql_files import sql, statements
-
     path = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute(sql("schema_version_table"))
-    for version, name, file in schema_files():
-        if version <= 7:
-            for stmt in statements(file.read_text()):
-                con.execute(stmt)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    con = _warehouse_at_version(path, 7)
     for listing_id, title, artist in (("L1", "Hidden Fever - Nina Castell/Quartet LP", "Nina Castell Quartet"),
                                       ("L2", "Lot of 2: Rare! Vinyl", None)):
         con.execute("INSERT INTO listings BY NAME SELECT 'ebay' AS source, ? AS listing_id, ? AS title, ? AS artist, "
