@@ -1,8 +1,10 @@
 """Leave-one-out over the warehouse's sold listings: identification, price error, and two baselines.
 
 Each held-out listing's own indexed photo is the query (its vector from price_index, so no CNN
-run is needed), and its comparables come from every other listing. "Same album" is judged by the
-item key artist + release year, the best the warehouse knows without a catalogue.
+run is needed), and its comparables come from every other listing, re-ranked by geometric verification
+as a priced photo's are, from the local features the fit stored (again no CNN). The sleeve is not read:
+that would run OCR over every listing photo. "Same album" is judged by the item key artist + release
+year, the best the warehouse knows without a catalogue.
 """
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from dataclasses import replace
 import numpy as np
 
 from soldsight.price.index import rows_per_listing
+from soldsight.price.local_store import LocalStore
 from soldsight.price.model import GradeModel, PriceParams, suggest
-from soldsight.price.search import comparables
+from soldsight.price.search import comparables, is_confident
+from soldsight.price.verify import inliers_between, one_blas_thread, reranked_score
 from warehouse.sql_files import sql
 
 TAUS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
@@ -36,9 +40,32 @@ def loo_comparables(con, index_id: str, rows: list[dict], k: int) -> list[list[d
                         exclude=[r["listing_id"]]) for r in rows]
 
 
+def reranked(rows: list[dict], comps: list[list[dict]], store, *, weight: float, top: int) -> list[list[dict]]:
+    """Each held-out photo's comparables with the first `top` re-ordered by similarity + weight x affine inliers,
+    from the stored local features of the held-out photo and of each candidate. A held-out photo without
+    stored features keeps the global order; a candidate without them gets 0 inliers, as at query time."""
+    if store is None or top < 2:
+        return comps
+    out = []
+    with one_blas_thread():
+        for r, cs in zip(rows, comps):
+            query = store.get(r["image_path"]) if r.get("image_path") else None
+            if query is None or len(cs) < 2:
+                out.append(cs)
+                continue
+            rng = np.random.default_rng(0)  # as count_inliers: the same photo gets the same answer every time
+            head = [dict(c) for c in cs[:top]]
+            for c in head:
+                cand = store.get(c["image_path"]) if c.get("image_path") else None
+                c["inliers"] = 0 if cand is None else inliers_between(query, cand, rng)
+            out.append(sorted(head, key=lambda c: -reranked_score(c, weight)) + cs[top:])
+    return out
+
+
 def evaluate(rows, comps, *, grades: GradeModel | None, params: PriceParams, threshold: float,
-             min_comparables: int, items: dict) -> dict:
-    """Figures for the model on precomputed LOO comparables. items: listing_id -> item key."""
+             min_comparables: int, items: dict, confident_inliers: int = 0) -> dict:
+    """Figures for the model on precomputed LOO comparables. items: listing_id -> item key.
+    An answer abstains as a priced photo's does (search.is_confident)."""
     top1 = top5 = ident = abstain = 0
     errors, inside = [], []
     for r, cs in zip(rows, comps):
@@ -48,7 +75,7 @@ def evaluate(rows, comps, *, grades: GradeModel | None, params: PriceParams, thr
             got = [items.get(c["listing_id"]) for c in cs[:5]]
             top1 += got[:1] == [r["item"]]
             top5 += r["item"] in got
-        if not cs or cs[0]["similarity"] < threshold:
+        if not is_confident(cs, threshold, confident_inliers):
             abstain += 1
             continue
         s = suggest(cs, min_comparables=min_comparables, grades=grades, media=r["media_grade"],
@@ -122,14 +149,20 @@ def run_backtest(settings, con=None, *, k: int | None = None) -> dict:
     state = load_state(con, settings.home)
     if state is None:
         raise RuntimeError("no price index yet: run `soldsight price --fit` first")
-    rows = held_out(con, state.config.index_id)
-    comps = loo_comparables(con, state.config.index_id, rows, k or settings.top_k)
+    cfg = state.config
+    rows = held_out(con, cfg.index_id)
+    store = LocalStore.open(settings.home, cfg.local_features)
+    top = next(n for n in (settings.rerank_top, cfg.rerank_top) if n is not None) if store is not None else 0
+    comps = reranked(rows, loo_comparables(con, cfg.index_id, rows, k or settings.top_k), store,
+                     weight=cfg.rerank_weight, top=top)
     items = {r["listing_id"]: r["item"] for r in rows}
     results = {"model": evaluate(rows, comps, grades=state.grades, params=state.params, threshold=state.threshold,
-                                 min_comparables=settings.min_comparables, items=items)}
+                                 min_comparables=settings.min_comparables, items=items,
+                                 confident_inliers=settings.confident_inliers if top else 0)}
     results.update(baselines(rows))
     run_id = uuid.uuid4().hex[:12]
-    params = {"index_id": state.config.index_id, "k": k or settings.top_k, "threshold": state.threshold,
+    params = {"index_id": cfg.index_id, "k": k or settings.top_k, "threshold": state.threshold,
+              "rerank_top": top, "confident_inliers": settings.confident_inliers if top else 0,
               "price_params": state.params.__dict__, "grades_model": state.grades.model_id}
     for method, m in results.items():
         con.execute(sql("record_backtest"), {

@@ -98,13 +98,22 @@ def identify(comps: list[dict], threshold: float, *, weight: float | None = None
     top_similarity = best_similarity(comps)
     alts = [] if weight is None else alternatives(comps, weight, margin)
     inliers = best.get("inliers")
-    verified = confident_inliers > 0 and inliers is not None and inliers >= confident_inliers
-    if top_similarity < threshold and not verified:
+    if not is_confident(comps, threshold, confident_inliers):
         reason = f"no confident match: best similarity {top_similarity:.3f} is below the threshold {threshold:.3f}"
         if confident_inliers > 0 and inliers is not None:
             reason += f", and the match's photo agrees at {inliers} inliers, under {confident_inliers}"
         return {"match": _named(best), "confident": False, "alternatives": alts, "reason": reason}
     return {"match": _named(best), "confident": True, "reason": None, "alternatives": alts}
+
+
+def is_confident(comps: list[dict], threshold: float, confident_inliers: int = 0) -> bool:
+    """The decision identify() explains: the best similarity reaches the threshold, or the match's photo
+    agrees at confident_inliers affine inliers or more (0: the threshold alone). No comparables: never."""
+    if not comps:
+        return False
+    inliers = comps[0].get("inliers")
+    verified = confident_inliers > 0 and inliers is not None and inliers >= confident_inliers
+    return verified or best_similarity(comps) >= threshold
 
 
 def best_similarity(comps: list[dict]) -> float:

@@ -196,14 +196,20 @@ def count_inliers(embedder, photo: Image.Image, comps: list[dict], home: Path, m
     cache = {} if cache is None else cache
     candidate_features(embedder, [c["image_path"] for c in comps if c.get("image_path")], home, max_pixels, block,
                        size, cache, store, frame)
-    qdesc, qpos = query if query is not None else query_features(embedder, [photo], block, size, frame)[0]
+    query = query if query is not None else query_features(embedder, [photo], block, size, frame)[0]
     rng = np.random.default_rng(0)  # fixed: the same photo gets the same answer every time
-    # Many small matrix products: OpenBLAS waking its thread pool for each cost 5-70x the product itself.
-    with _blas().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         for c in comps:
             cand = cache.get(c.get("image_path"))
-            if cand is None:
-                c["inliers"] = 0
-                continue
-            i, j = mutual_matches(qdesc, cand[0])
-            c["inliers"] = affine_inliers(qpos[i], cand[1][j], rng)
+            c["inliers"] = 0 if cand is None else inliers_between(query, cand, rng)
+
+
+def inliers_between(query: tuple, candidate: tuple, rng: np.random.Generator) -> int:
+    """Affine inliers among the mutual matches of two photos' local features, each (descriptors, centres)."""
+    i, j = mutual_matches(query[0], candidate[0])
+    return affine_inliers(query[1][i], candidate[1][j], rng)
+
+
+def one_blas_thread():
+    """A context for many small matrix products: OpenBLAS waking its thread pool for each cost 5-70x the product."""
+    return _blas().limit(limits=1, user_api="blas")
