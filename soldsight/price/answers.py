@@ -4,6 +4,7 @@ from __future__ import annotations
 from soldsight.price.model import suggest
 from soldsight.price.search import identify, item_key
 from soldsight.price.state import State
+from soldsight.price.text_match import contradicts
 
 
 def answer(photo, status, reason=None, **kw) -> dict:
@@ -31,9 +32,16 @@ def no_comparables(currency: str | None, days: int | None) -> str:
     return "no comparables: the price index holds no sold listing (fit it again after listings are downloaded)"
 
 
-def price_one(path, comps: list[dict], state: State, media, sleeve, settings) -> dict:
+def price_one(path, comps: list[dict], state: State, media, sleeve, settings, read: list[str] | None = None) -> dict:
+    """read: the lines read on the sleeve, if it was read; a match whose listing has none of their words is
+    not claimed (text_match.contradicts)."""
     ident = identify(comps, state.threshold, weight=state.config.rerank_weight, margin=settings.ambiguity_margin,
                      confident_inliers=settings.confident_inliers)
+    if ident["confident"] and contradicts(comps[0], read):
+        said = " / ".join(read)
+        ident = {**ident, "confident": False,
+                 "reason": f"no confident match: the sleeve reads '{said[:80]}', and the match's listing has none "
+                           "of those words (an item with no sales here?)"}
     min_comparables = settings.min_comparables
     shown = [comp_json(c) for c in comps]
     unpriced = dict(suggested_price=None, low=None, high=None, currency=None, n_comparables=0)

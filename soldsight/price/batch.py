@@ -70,7 +70,8 @@ def start_batch(settings, con, state: State | None, paths: list[Path], loaded: l
             read = _read_sleeves(settings, finisher, embedder, state, photos, verified, vectors, queries, search,
                                  scanned, early)
             for i, comps, again, text in zip(images, verified, looked, read):
-                answers[i] = (price_one(paths[i], comps, state, media, sleeve, settings) if comps
+                answers[i] = (price_one(paths[i], comps, state, media, sleeve, settings, (text or {}).get("lines"))
+                              if comps
                               else answer(paths[i], "insufficient", no_comparables(currency, days)))
                 answers[i].update(second_look=again, sleeve_text=text)
         if store:
