@@ -22,6 +22,10 @@ def test_the_name_search_runs_when_what_was_read_is_mostly_not_the_matchs_words(
     assert not wants_name_search(match, ["Broken Rivers", "Summer Tides"])  # all of them
     assert not wants_name_search(match, ["Cal", "HR"])  # fewer than LEAST characters read
     assert not wants_name_search([], ["Cal Quill", "Hidden Horizon"])
+    # Most of what was read is the match's (18 of 25 characters), but a plain line of it is none of its words:
+    # the title of another album by the artist, which the image search may have left out.
+    assert wants_name_search(match, ["Broken Rivers Summer", "Horizon"])
+    assert not wants_name_search(match, ["Broken Rivers Summer", "Hor"])  # a fragment explains nothing
 
 
 def test_a_named_listing_needs_its_photo_matched_clearly_better_than_the_matchs():

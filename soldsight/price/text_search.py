@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from soldsight.price.second_look import GAIN
-from soldsight.price.text_match import MIN_WORD, agreement, read_text, squeeze
+from soldsight.price.text_match import MIN_WORD, PLAIN_LINE, agreement, read_text, squeeze
 from warehouse.sql_files import sql
 
 COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
@@ -22,10 +22,15 @@ NAMED = 5      # listings the search returns, most words found first
 
 
 def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
-    """Whether at least LEAST characters were read and the match's words cover under COVERED of them."""
+    """Whether at least LEAST characters were read and the match's words cover under COVERED of them, or
+    none of a line read of PLAIN_LINE characters or more: a title the match does not have (the artist's
+    other album, which the image search left out, is then looked up by its title)."""
     read = [squeeze(line) for line in lines]
     total = sum(len(r) for r in read if len(r) >= MIN_WORD)
-    return bool(comps) and total >= LEAST and agreement(comps[0], "|".join(read)) < COVERED * total
+    if not comps or total < LEAST:
+        return False
+    unexplained = any(len(r) >= PLAIN_LINE and agreement(comps[0], r) == 0 for r in read)
+    return unexplained or agreement(comps[0], "|".join(read)) < COVERED * total
 
 
 def vouched_for(named: list[dict], match: dict) -> list[dict]:
