@@ -13,6 +13,8 @@ import threading
 import numpy as np
 from PIL import Image
 
+from soldsight.price.text_match import words
+
 READ_SIDE = 448    # the photo's longer side as read: on the bench worlds it read as many titles as 800 px
                    # (28 and 29 of 40) at under half the time (docs/price.md)
 RETRY_SIDE = 640  # a photo in which READ_SIDE found no word is read once more: its centre square, at up to this
@@ -72,8 +74,6 @@ def read_sleeve(image: Image.Image) -> tuple[list[str] | None, str | None]:
     also reads the other sleeves lying around the subject.
     Errors are values: a missing or broken OCR install, or a photo the reader fails on, gives a reason
     and the answer keeps its ranking by image alone."""
-    from soldsight.price.text_match import words
-
     lines, error = _read_at(image, READ_SIDE)
     if lines is not None and max(image.size) > READ_SIDE and not any(words({"title": line}) for line in lines):
         lines, error = _read_at(_centre_square(image), RETRY_SIDE)

@@ -86,5 +86,5 @@ def contradicts(match: dict, lines: list[str] | None) -> bool:
     answers; a misread sleeve of a known item still shares a word with its listing (docs/price.md)."""
     if not lines:
         return False
-    read = [squeeze(line) for line in lines]
-    return sum(len(r) >= PLAIN_LINE for r in read) >= PLAIN_LINES and agreement(match, "|".join(read)) == 0
+    plain = sum(len(squeeze(line)) >= PLAIN_LINE for line in lines)
+    return plain >= PLAIN_LINES and agreement(match, read_text(lines)) == 0

@@ -30,7 +30,7 @@ def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
     if not comps or total < LEAST:
         return False
     unexplained = any(len(r) >= PLAIN_LINE and agreement(comps[0], r) == 0 for r in read)
-    return unexplained or agreement(comps[0], "|".join(read)) < COVERED * total
+    return unexplained or agreement(comps[0], read_text(lines)) < COVERED * total
 
 
 def vouched_for(named: list[dict], match: dict) -> list[dict]:
