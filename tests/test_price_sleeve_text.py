@@ -73,6 +73,21 @@ def test_of_several_that_agree_as_much_the_higher_score_wins_and_a_lot_is_never_
     assert chosen[0]["listing_id"] == "L2"  # the lot's title names every album in it
 
 
+def test_a_lot_matched_gives_way_to_a_single_item_the_text_agrees_with_as_much():
+    comps = _look_alikes()
+    lot = _comp("L9", "Lot of 2 LPs: Broken Rivers Echoes of Burning Highway, Vera Marlowe Afterglow",
+                "Broken Rivers, Vera Marlowe", 0.60, 30, None)
+    read = ["Echoes of Burning Highway", "Broken Rivers"]
+    chosen, moved = choose_by_text([lot, *comps], read, W, margin=1.0)
+    assert moved and chosen[0]["listing_id"] == "L2" and chosen[1]["listing_id"] == "L9"
+    # Only for a lot: a single item the text agrees with as much as with the match leaves the match.
+    twin = {**comps[1], "listing_id": "L8", "similarity": 0.60, "inliers": 30}
+    assert choose_by_text([twin, *comps], read, W, margin=1.0) == ([twin, *comps], False)
+    # Nothing read that either names: the lot stays, as it does when the text agrees with the lot more.
+    assert choose_by_text([lot, *comps], ["Cal Quill"], W, margin=1.0)[1] is False
+    assert choose_by_text([lot, *comps], ["Afterglow", "Vera Marlowe"], W, margin=1.0)[1] is False
+
+
 def test_the_sleeve_is_read_only_when_another_item_is_within_the_margin():
     comps = _look_alikes()
     assert wants_reading(comps, W, margin=0.3) and not wants_reading(comps, W, margin=0.2)

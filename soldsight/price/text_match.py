@@ -66,14 +66,19 @@ def one_item(comp: dict) -> bool:
 
 def choose_by_text(comps: list[dict], lines: list[str], weight: float, margin: float) -> tuple[list[dict], bool]:
     """comps with the contender the text agrees with most moved first, when it agrees more than the match;
-    ties go to the higher re-ranked score. Returns (comps, whether the match changed)."""
+    ties go to the higher re-ranked score. A lot matched is replaced by a single item the text agrees with
+    as much: the lot's title names that album too, and an identification names one album.
+    Returns (comps, whether the match changed)."""
     near = contenders(comps, weight, margin)
     if len(near) < 2 or not lines:
         return comps, False
     read = read_text(lines)
     choosable = (c for c in near if one_item(c) and (c is comps[0] or c["inliers"] >= MIN_INLIERS))
     best = max(choosable, key=lambda c: (agreement(c, read), reranked_score(c, weight)), default=None)
-    if best is None or best is comps[0] or agreement(best, read) <= agreement(comps[0], read):
+    if best is None or best is comps[0]:
+        return comps, False
+    lead = agreement(best, read) - agreement(comps[0], read)
+    if lead < 0 or (lead == 0 and (one_item(comps[0]) or agreement(best, read) == 0)):
         return comps, False
     return [best, *(c for c in comps if c is not best)], True
 
