@@ -40,6 +40,15 @@ def test_agreement_counts_the_characters_of_a_listings_words_found_in_what_was_r
     assert squeeze("Sigur Rós – Ágætis Byrjun") == "sigurróságætisbyrjun"  # letters beyond ASCII are kept
 
 
+def test_letters_the_recogniser_confuses_count_as_the_same_letter():
+    iron = _comp("L7", "The Iron Machines Paper Shadows 2001", "The Iron Machines", 0.5, 20)
+    assert agreement(iron, squeeze("The lron Machines")) == 3 + 4 + 8  # 'lron': an I read as l
+    assert agreement(_comp("L8", "Bram Pryce Undertow", "Bram Pryce", 0.5, 20), squeeze("UNDERTOV")) == 8
+    assert agreement(_comp("L9", "Silver 1950 Hits", "Cal Quill", 0.5, 20), squeeze("SILVER I95O")) == 6 + 4
+    # Other letters still differ: a word with one letter of another shape is not found.
+    assert agreement(iron, squeeze("The Irom Machimes")) == 3
+
+
 def test_the_text_moves_the_contender_it_agrees_with_most_to_the_front():
     comps = _look_alikes()
     chosen, moved = choose_by_text(comps, ["Echoes of Burning Highway", "Broken Rivers"], W, margin=1.0)

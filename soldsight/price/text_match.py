@@ -39,9 +39,16 @@ def read_text(lines: list[str]) -> str:
     return "|".join(squeeze(line) for line in lines)
 
 
+# Letters the recogniser takes for one another on printed sleeves ('lron', 'Daisles', 'UNDERTOV', 'Pllots'):
+# both sides are compared with each pair written alike.
+_LOOK_ALIKE = str.maketrans({"i": "l", "1": "l", "w": "v", "0": "o", "5": "s"})
+
+
 def agreement(comp: dict, read: str) -> int:
-    """Characters of the listing's words found in the squeezed text read on the sleeve."""
-    return sum(len(w) for w in words(comp) if w in read)
+    """Characters of the listing's words found in the squeezed text read on the sleeve, letters the
+    recogniser confuses counted as one."""
+    read = read.translate(_LOOK_ALIKE)
+    return sum(len(w) for w in words(comp) if w.translate(_LOOK_ALIKE) in read)
 
 
 def contenders(comps: list[dict], weight: float, margin: float) -> list[dict]:
