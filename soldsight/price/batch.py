@@ -19,7 +19,8 @@ from soldsight.price.second_look import VIEW_SET, takes_second_look, wants_secon
 from soldsight.price.sleeve_text import READERS, read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
-from soldsight.price.text_match import choose_by_text, wants_reading
+from soldsight.price.printed_words import choose_by_printed_words, in_use, print_differs, printed_on
+from soldsight.price.text_match import choose_by_text, contenders, wants_reading
 from soldsight.price.text_search import named_on_sleeve, vouched_for, wants_name_search
 from soldsight.price.verify import count_inliers, query_features, reranked_score
 from soldsight.price.verify import rerank as rerank_by_geometry
@@ -148,13 +149,16 @@ def _look_again(settings, con, embedder, state: State, photos: list, verified: l
 def _read_sleeves(settings, con, embedder, state: State, photos: list, verified: list, vectors: list,
                   queries: list | None, search: dict, scanned: threading.Event,
                   early: Future | None = None) -> list[dict | None]:
-    """Each photo's sleeve_text: None when another item's listing is not within SOLDSIGHT_READ_TEXT_MARGIN
-    of its match, else what was read and whether it changed the match, in verified (soldsight.price.text_match),
-    maybe to a listing named by what was read (soldsight.price.text_search). early: a lone photo's reading,
+    """Each photo's sleeve_text: None when neither another item's listing is within SOLDSIGHT_READ_TEXT_MARGIN
+    of its match nor the contenders' photos differ in print (soldsight.price.printed_words), else what was read
+    and whether it changed the match, in verified (soldsight.price.text_match), maybe to a listing named by what
+    was read (soldsight.price.text_search) or to another pressing by the print. early: a lone photo's reading,
     started beside its scan."""
     weight, margin = state.config.rerank_weight, settings.read_text_margin
     out: list[dict | None] = [None] * len(verified)
-    wanted = [i for i, comps in enumerate(verified) if wants_reading(comps, weight, margin)]
+    printed = printed_on(con, [contenders(comps, weight, margin) for comps in verified]) if in_use(settings) else {}
+    wanted = [i for i, comps in enumerate(verified)
+              if wants_reading(comps, weight, margin) or print_differs(comps, printed, weight, margin)]
     if not wanted:
         return out
     if early is not None:
@@ -173,7 +177,8 @@ def _read_sleeves(settings, con, embedder, state: State, photos: list, verified:
                                  search)
             if named is not None:
                 verified[i], moved = [named, *comps], True
-        out[i] = {"lines": lines, "chose_match": moved, "error": error}
+        verified[i], by_print = choose_by_printed_words(verified[i], lines or [], printed, weight, margin)
+        out[i] = {"lines": lines, "chose_match": moved or by_print, "error": error}
     return out
 
 

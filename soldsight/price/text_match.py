@@ -44,6 +44,11 @@ def read_text(lines: list[str]) -> str:
 _LOOK_ALIKE = str.maketrans({"i": "l", "1": "l", "w": "v", "0": "o", "5": "s"})
 
 
+def look_alike(text: str) -> str:
+    """squeeze(), with the letters the recogniser confuses written alike."""
+    return squeeze(text).translate(_LOOK_ALIKE)
+
+
 def agreement(comp: dict, read: str) -> int:
     """Characters of the listing's words found in the squeezed text read on the sleeve, letters the
     recogniser confuses counted as one."""
