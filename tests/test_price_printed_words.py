@@ -179,3 +179,30 @@ def test_a_sticker_printed_on_the_matched_photos_but_not_on_the_sleeve_picks_the
     [stays] = price_photos(settings, [read_too], embedder=lite0_embedder, store=False)
     assert next(c["image_path"] for c in stays["comparables"]
                 if c["listing_id"] == stays["match"]["listing_id"]) in sticker_paths
+
+
+def test_a_fit_stores_what_it_reads_a_part_at_a_time(price_fitted, tmp_path):
+    from contextlib import contextmanager
+
+    from soldsight.price.printed_words import already_read, read_and_store
+    from tests.fixtures.price import own_home
+    from warehouse.connection import open_warehouse
+
+    home = own_home(price_fitted[0], tmp_path)
+    with open_warehouse(home) as con:
+        before = dict(con.execute("SELECT image_path, lines FROM photo_text ORDER BY image_path LIMIT 5").fetchall())
+        con.execute("DELETE FROM photo_text WHERE image_path IN (SELECT unnest(?::VARCHAR[]))", [list(before)])
+    holds = []
+
+    @contextmanager
+    def writing():
+        with open_warehouse(home, read_only=True) as con:  # what the warehouse holds as each part begins
+            holds.append(len(set(before) & already_read(con)))
+        yield
+
+    assert read_and_store(home, list(before), writing, chunk=2) == 5
+    assert holds == [0, 2, 4]  # three parts, each stored before the next was read
+    with open_warehouse(home, read_only=True) as con:
+        again = dict(con.execute("SELECT image_path, lines FROM photo_text WHERE image_path IN "
+                                 "(SELECT unnest(?::VARCHAR[]))", [list(before)]).fetchall())
+    assert again == before  # the same reader reads the same photo the same way

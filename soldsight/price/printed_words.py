@@ -29,6 +29,7 @@ from warehouse.sql_files import sql
 
 RECURRING = 2  # contenders' photos a printed word must be read on: one photo's misreading is not print
 LEGIBLE = 8    # characters of the match's title and artist read on the query for a missing word to count
+STORE_EVERY = 2000  # photos a fit reads (about 70 s on 2 cores) before storing them
 TITLE_RUN = 4  # characters in a row that a printed word shares with the listing's title or artist for it to be
                # that title read another way ('inofSummStatic', a seller's 'Last Feer'), not print of its own
 
@@ -68,6 +69,19 @@ def read_photos(home: Path, paths: list[str], max_pixels: int) -> list[dict]:
 
     with ThreadPoolExecutor(sleeve_text.READERS) as pool:
         return list(pool.map(one, paths))
+
+
+def read_and_store(settings, paths: list[str], writing, chunk: int = STORE_EVERY) -> int:
+    """Read `paths` and store their rows `chunk` photos at a time, each time holding the warehouse briefly
+    (writing: as fit_price_model's), so that a fit stopped after an hour of reading keeps what it read.
+    Returns the photos read."""
+    from warehouse.connection import open_warehouse
+
+    for start in range(0, len(paths), chunk):
+        rows = read_photos(settings.home, paths[start:start + chunk], settings.max_image_pixels)
+        with writing(), open_warehouse(settings) as con:
+            store_photo_text(con, rows)
+    return len(paths)
 
 
 def store_photo_text(con, rows: list[dict]) -> None:

@@ -75,15 +75,12 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
     if uses_local_features(embedder, config.rerank_top):
         photos = sorted(set(index_table.column("image_path").to_pylist()))
         local_summary = fit_local_features(settings, embedder, config, photos, previous)
-    photo_text = []
     if read_before is not None:
         unread = [p for p in sorted(set(index_table.column("image_path").to_pylist())) if p and p not in read_before]
-        photo_text = printed_words.read_photos(settings.home, unread, settings.max_image_pixels)
+        index_summary["photos_read"] = printed_words.read_and_store(settings, unread, writing)
     held_from = time.monotonic()
     with writing(), open_warehouse(settings) as con:
         index_summary["rows_per_listing"] = store_index(con, config, index_table)
-        printed_words.store_photo_text(con, photo_text)
-        index_summary["photos_read"] = len(photo_text)
         _record(con, "projection", asdict(config), {**proj_metrics, **index_summary, "local_features": local_summary},
                 config.artifact)
         if config.local_features:
