@@ -281,6 +281,7 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
     import sys
     from pathlib import Path
 
+    from soldsight.price.printed_words import STORE_EVERY
     from soldsight.settings import Settings
     from tests.fixtures.price import load_world_warehouse
 
@@ -310,7 +311,8 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
 
     summary = fit_price_model(settings, embedder=Probing(), config=IndexConfig(dim=0, rerank_top=0), writing=writing)
     assert opened and opened[0][0] == 0, opened
-    assert holds == ["held", "released"] * 2   # read the photo list, then write the model
+    # Read the photo list; store the print read on the photos (one part, read with no hold); write the model.
+    assert holds == ["held", "released"] * 3 and 0 < summary["index"]["photos_read"] < STORE_EVERY
     assert during_network and all(h == ["released"] for h in during_network)
     assert summary["index"]["rows"] > 0
     with open_warehouse(settings) as con:
