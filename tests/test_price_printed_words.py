@@ -34,16 +34,17 @@ def test_a_sticker_plainly_missing_from_the_photo_moves_the_plain_pressing_first
     comps, printed = _pressings()
     chosen, moved = choose_by_printed_words(comps, ["SaulMoreau", "Electric Lights"], printed, W, margin=1.0)
     assert moved and _first(chosen) == "P1" and [c["listing_id"] for c in chosen[1:]] == ["V1", "V2", "V3", "X1"]
+    assert moved == "'DELUXE' is printed on the photo of listing V1 but not read on the sleeve"
     assert _first(comps) == "V1"  # the caller's list is left as it was
 
 
 def test_a_sticker_read_on_the_photo_keeps_or_moves_first_the_stickered_pressing():
     comps, printed = _pressings()
     read = ["SaulMoreau", "DELUXE", "Electric Lights"]
-    assert choose_by_printed_words(comps, read, printed, W, margin=1.0) == (comps, False)
+    assert choose_by_printed_words(comps, read, printed, W, margin=1.0) == (comps, None)
     plain_first = [comps[2], *comps[:2], *comps[3:]]
     chosen, moved = choose_by_printed_words(plain_first, read, printed, W, margin=1.0)
-    assert moved and _first(chosen) == "V1"
+    assert _first(chosen) == "V1" and moved == "'DELUXE' is printed on its photo and read on the sleeve"
     # A look-alike letter in the reading still finds it ('DELUXE' read with a 1 for the L).
     assert _first(choose_by_printed_words(plain_first, ["SaulMoreau", "DE1UXE"], printed, W, 1.0)[0]) == "V1"
 
@@ -51,31 +52,31 @@ def test_a_sticker_read_on_the_photo_keeps_or_moves_first_the_stickered_pressing
 def test_only_words_printed_on_several_contenders_photos_and_not_in_their_titles_count():
     plain = ["SaulMoreau", "Electric Lights"]
     comps, printed = _pressings(stickered=("V1",))  # one photo's reading: a misreading, as likely as print
-    assert RECURRING == 2 and choose_by_printed_words(comps, plain, printed, W, margin=1.0) == (comps, False)
+    assert RECURRING == 2 and choose_by_printed_words(comps, plain, printed, W, margin=1.0) == (comps, None)
     assert choose_by_printed_words(*_pressings(stickered=("V1", "V2"))[:1], plain, _pressings(("V1", "V2"))[1], W,
                                    margin=1.0)[1]
     # 'Deluxe' in every stickered listing's own title is the title, not print that tells pressings apart.
     comps, printed = _pressings()
     titled = [{**c, "title": f"{TITLE} Deluxe"} if c["listing_id"].startswith("V") else c for c in comps]
-    assert choose_by_printed_words(titled, plain, printed, W, margin=1.0)[1] is False
+    assert choose_by_printed_words(titled, plain, printed, W, margin=1.0)[1] is None
     # Nor is the title read with other spaces on the stickered photos ('ElectricLightsSaul'), or with a letter
     # lost ('Electric Lihts'): four letters in a row of the listing's own title.
     for misread in ("ElectricLightsSaul", "Electric Lihts"):
         reread = {path: ["Saul Moreau", misread] if "/V" in path else lines for path, lines in printed.items()}
-        assert choose_by_printed_words(comps, plain, reread, W, margin=1.0)[1] is False
+        assert choose_by_printed_words(comps, plain, reread, W, margin=1.0)[1] is None
 
 
 def test_a_missing_sticker_counts_only_on_a_plainly_read_sleeve_and_between_titles_the_reading_agrees_with():
     comps, printed = _pressings()
     assert len("saul") < LEGIBLE
-    assert choose_by_printed_words(comps, ["Saul"], printed, W, margin=1.0) == (comps, False)  # too little read
-    assert choose_by_printed_words(comps, [], printed, W, margin=1.0) == (comps, False)
+    assert choose_by_printed_words(comps, ["Saul"], printed, W, margin=1.0) == (comps, None)  # too little read
+    assert choose_by_printed_words(comps, [], printed, W, margin=1.0) == (comps, None)
     other_title = [{**c, "title": "Saul Moreau Nocturne"} if c["listing_id"] == "P1" else c for c in comps]
     read = ["SaulMoreau", "Electric Lights"]
-    assert choose_by_printed_words(other_title, read, printed, W, margin=1.0) == (other_title, False)
+    assert choose_by_printed_words(other_title, read, printed, W, margin=1.0) == (other_title, None)
     # Beyond the margin (V1 scores 1.70, P1 1.50), or with no print read at fit, nothing moves.
-    assert choose_by_printed_words(comps, read, printed, W, margin=0.1) == (comps, False)
-    assert choose_by_printed_words(comps, read, {}, W, margin=1.0) == (comps, False)
+    assert choose_by_printed_words(comps, read, printed, W, margin=0.1) == (comps, None)
+    assert choose_by_printed_words(comps, read, {}, W, margin=1.0) == (comps, None)
 
 
 def test_a_challenger_with_print_of_its_own_missing_from_the_photo_is_not_preferred():
@@ -83,7 +84,7 @@ def test_a_challenger_with_print_of_its_own_missing_from_the_photo_is_not_prefer
     for listing in ("P1", "X9a", "X9b"):
         printed[f"images/{listing}.jpg"] = ["Saul Moreau", "180g", "Electric Lights"]
     comps = comps[:4] + [_comp("X9a", 40), _comp("X9b", 40)]
-    assert choose_by_printed_words(comps, ["SaulMoreau", "Electric Lights"], printed, W, margin=1.0)[1] is False
+    assert choose_by_printed_words(comps, ["SaulMoreau", "Electric Lights"], printed, W, margin=1.0)[1] is None
 
 
 def test_the_sleeve_is_read_when_the_contenders_photos_differ_in_telling_print():
@@ -170,10 +171,15 @@ def test_a_sticker_printed_on_the_matched_photos_but_not_on_the_sleeve_picks_the
     [moved] = price_photos(settings, [photo], embedder=lite0_embedder, store=False)
     assert moved["match"]["listing_id"] != near[0]["listing_id"]
     assert album[moved["match"]["listing_id"]] == t["album_id"] and moved["sleeve_text"]["chose_match"]
+    assert moved["sleeve_text"]["print"] == (f"'DELUXE' is printed on the photo of listing {near[0]['listing_id']} "
+                                             "but not read on the sleeve")
+    from soldsight.commands.price import _text
+
+    assert f"  pressing chosen by print: {moved['sleeve_text']['print']}" in _text(moved, None).splitlines()
     assert next(c["image_path"] for c in moved["comparables"]
                 if c["listing_id"] == moved["match"]["listing_id"]) not in sticker_paths
     [kept] = price_photos(replace(settings, read_listing_photos=False), [photo], embedder=lite0_embedder, store=False)
-    assert kept["match"]["listing_id"] == near[0]["listing_id"]
+    assert kept["match"]["listing_id"] == near[0]["listing_id"] and not (kept["sleeve_text"] or {}).get("print")
     # The sticker read on the sleeve too: the stickered match stays.
     read_too = with_banner(price_world / t["photo"], f"{t['artist']} DELUXE {t['title']}", tmp_path / "deluxe.jpg")
     [stays] = price_photos(settings, [read_too], embedder=lite0_embedder, store=False)

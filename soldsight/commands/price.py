@@ -89,6 +89,8 @@ def _text(a: dict, top: int | None) -> str:
         if text.get("lines"):
             lines.append(f"  read on the sleeve: {' / '.join(text['lines'])}"
                          + ("  (the match was chosen by it)" if text["chose_match"] else ""))
+            if text.get("print"):
+                lines.append(f"  pressing chosen by print: {text['print']}")
         elif text.get("error"):
             lines.append(f"  {text['error']}")
         points = (a["comparables"] or [{}])[0].get("inliers")

@@ -178,7 +178,7 @@ def _read_sleeves(settings, con, embedder, state: State, photos: list, verified:
             if named is not None:
                 verified[i], moved = [named, *comps], True
         verified[i], by_print = choose_by_printed_words(verified[i], lines or [], printed, weight, margin)
-        out[i] = {"lines": lines, "chose_match": moved or by_print, "error": error}
+        out[i] = {"lines": lines, "chose_match": moved or by_print is not None, "print": by_print, "error": error}
     return out
 
 

@@ -151,27 +151,37 @@ def print_differs(comps: list[dict], printed: dict[str, list[str]], weight: floa
 
 
 def choose_by_printed_words(comps: list[dict], lines: list[str], printed: dict[str, list[str]], weight: float,
-                            margin: float) -> tuple[list[dict], bool]:
+                            margin: float) -> tuple[list[dict], str | None]:
     """comps with the first contender that the printed words prefer to the match moved first (the module's
-    rule). Returns (comps, whether the match changed)."""
+    rule), and why, in words for the answer; (comps, None) when the match stays."""
     near = _near(comps, weight, margin)
     if len(near) < 2 or not lines:
-        return comps, False
+        return comps, None
     words, title_read, read = _Print(near, printed), read_text(lines), "".join(look_alike(line) for line in lines)
     match = near[0]
     agreed = agreement(match, title_read)
 
-    def preferred(c: dict) -> bool:
+    def why(c: dict) -> str | None:
         if agreement(c, title_read) < agreed:
-            return False
+            return None
         found = {w for w in words.telling_on(c) if w in read} - words.on(match)
         if found and {w for w in words.telling_on(match) if w in read} <= words.on(c):
-            return True
+            return f"{_as_printed(found, c, printed)} is printed on its photo and read on the sleeve"
         missing = {w for w in words.telling_on(match) if w not in read} - words.on(c)
         unexplained = {w for w in words.telling_on(c) if w not in read} - words.on(match)
-        return bool(missing) and agreed >= LEGIBLE and not unexplained
+        if missing and agreed >= LEGIBLE and not unexplained:
+            return (f"{_as_printed(missing, match, printed)} is printed on the photo of listing "
+                    f"{match['listing_id']} but not read on the sleeve")
+        return None
 
-    best = next((c for c in near[1:] if preferred(c)), None)
-    if best is None:
-        return comps, False
-    return [best, *(c for c in comps if c is not best)], True
+    for c in near[1:]:
+        reason = why(c)
+        if reason:
+            return [c, *(x for x in comps if x is not c)], reason
+    return comps, None
+
+
+def _as_printed(found: set[str], c: dict, printed: dict[str, list[str]]) -> str:
+    """The words as read on the listing's photo ('DELUXE', not the comparison's 'deluxe')."""
+    shown = [line for line in printed.get(c.get("image_path")) or [] if look_alike(line) in found]
+    return " / ".join(f"'{line}'" for line in dict.fromkeys(shown))
