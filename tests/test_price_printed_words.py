@@ -108,6 +108,9 @@ def test_the_fit_reads_every_indexed_photo_once_and_keeps_what_it_could_not_read
         rows = con.execute("SELECT image_path, lines, error, reader FROM photo_text").fetchall()
         assert already_read(con) == indexed
     assert summary["index"]["photos_read"] == len(indexed) == len(rows) > 0
+    from soldsight.commands.price import _fit_text
+
+    assert f"; printed words read on {len(indexed)} new photos;" in _fit_text(summary)
     assert {r[3] for r in rows} == {reader_id()} and all(r[2] is None for r in rows)
     titled = sum(any(len(line) >= 6 for line in r[1]) for r in rows)
     assert titled >= len(rows) // 2  # most front photos have a title or an artist read on them

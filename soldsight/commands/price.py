@@ -68,8 +68,9 @@ def run(args, settings) -> int:
 
 def _fit_text(s: dict) -> str:
     idx = s["index"]
+    read = f"; printed words read on {idx['photos_read']} new photos" if "photos_read" in idx else ""
     return (f"index {idx['index_id']}: {idx['rows']} rows, {idx['photos']} photos of {idx['listings']} listings "
-            f"({idx['unreadable']} unreadable); grades {s['grades']}; calibration {s['calibration']} "
+            f"({idx['unreadable']} unreadable){read}; grades {s['grades']}; calibration {s['calibration']} "
             f"(threshold {s['threshold']:.3f}, tau {s['price_params']['tau']}, range x{s['price_params']['range_scale']})")
 
 
