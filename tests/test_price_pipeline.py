@@ -281,7 +281,7 @@ def test_fit_leaves_the_warehouse_free_while_it_runs_the_network(price_world, li
     import sys
     from pathlib import Path
 
-    from soldsight.price.printed_words import STORE_EVERY
+    from soldsight.price.photo_text import STORE_EVERY
     from soldsight.settings import Settings
     from tests.fixtures.price import load_world_warehouse
 

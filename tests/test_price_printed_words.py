@@ -98,7 +98,7 @@ def test_the_sleeve_is_read_when_the_contenders_photos_differ_in_telling_print()
 
 
 def test_the_fit_reads_every_indexed_photo_once_and_keeps_what_it_could_not_read(price_fitted, tmp_path):
-    from soldsight.price.printed_words import already_read, read_photos, reader_id, store_photo_text
+    from soldsight.price.photo_text import already_read, read_photos, reader_id, store_photo_text
     from tests.fixtures.price import own_home
     from warehouse.connection import open_warehouse
 
@@ -144,7 +144,7 @@ def test_a_sticker_printed_on_the_matched_photos_but_not_on_the_sleeve_picks_the
     its title plainly is priced."""
     from PIL import Image
 
-    from soldsight.price.printed_words import reader_id, store_photo_text
+    from soldsight.price.photo_text import reader_id, store_photo_text
     from soldsight.price.service import price_photos
     from soldsight.price.sleeve_text import read_sleeve
     from soldsight.price.text_match import agreement, read_text
@@ -193,7 +193,7 @@ def test_a_sticker_printed_on_the_matched_photos_but_not_on_the_sleeve_picks_the
 def test_a_fit_stores_what_it_reads_a_part_at_a_time(price_fitted, tmp_path):
     from contextlib import contextmanager
 
-    from soldsight.price.printed_words import already_read, read_and_store
+    from soldsight.price.photo_text import already_read, read_and_store
     from tests.fixtures.price import own_home
     from warehouse.connection import open_warehouse
 

@@ -13,13 +13,14 @@ from soldsight.price.answers import answer, no_comparables, price_one
 from soldsight.price.local_fit import uses_local_features
 from soldsight.price.local_store import LocalStore
 from soldsight.price.model import normalise_grade
+from soldsight.price.photo_text import in_use, printed_on
+from soldsight.price.printed_words import choose_by_printed_words, print_differs
 from soldsight.price.search import (comparables, comparables_batch, one_window, query_vectors,
                                     query_vectors_and_features)
 from soldsight.price.second_look import VIEW_SET, takes_second_look, wants_second_look
 from soldsight.price.sleeve_text import READERS, read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
-from soldsight.price.printed_words import choose_by_printed_words, in_use, print_differs, printed_on
 from soldsight.price.text_match import choose_by_text, contenders, wants_reading
 from soldsight.price.text_search import named_on_sleeve, vouched_for, wants_name_search
 from soldsight.price.verify import count_inliers, query_features, reranked_score

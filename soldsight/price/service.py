@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from soldsight.price import backtest as bt
-from soldsight.price import printed_words
+from soldsight.price import photo_text
 from soldsight.price.batch import start_batch
 from soldsight.price.index import IndexConfig, fit_projection, index_rows, index_sources, store_index
 from soldsight.price.local_fit import fit_local_features, previous_store, uses_local_features
@@ -55,7 +55,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
     with writing(), open_warehouse(settings) as con:
         sources = index_sources(con)
         previous = previous_store(con, settings.home)
-        read_before = printed_words.already_read(con) if printed_words.in_use(settings) else None
+        read_before = photo_text.already_read(con) if photo_text.in_use(settings) else None
     if not sources:
         raise NothingToFit("nothing to fit: the warehouse has no downloaded photo of a sold listing with a price; "
                            "run `soldsight ingest` or `soldsight scrape`, then `soldsight download`")
@@ -77,7 +77,7 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         local_summary = fit_local_features(settings, embedder, config, photos, previous)
     if read_before is not None:
         unread = [p for p in sorted(set(index_table.column("image_path").to_pylist())) if p and p not in read_before]
-        index_summary["photos_read"] = printed_words.read_and_store(settings, unread, writing)
+        index_summary["photos_read"] = photo_text.read_and_store(settings, unread, writing)
     held_from = time.monotonic()
     with writing(), open_warehouse(settings) as con:
         index_summary["rows_per_listing"] = store_index(con, config, index_table)
