@@ -71,12 +71,12 @@ def fit_price_model(settings, *, embedder=None, config: IndexConfig | None = Non
         projection.save(Path(settings.home) / rel)
         config.artifact = rel
     index_table, index_summary = index_rows(settings, sources, embedder, config, projection)
+    photos = sorted(set(index_table.column("image_path").to_pylist()))
     local_summary = None
     if uses_local_features(embedder, config.rerank_top):
-        photos = sorted(set(index_table.column("image_path").to_pylist()))
         local_summary = fit_local_features(settings, embedder, config, photos, previous)
     if read_before is not None:
-        unread = [p for p in sorted(set(index_table.column("image_path").to_pylist())) if p and p not in read_before]
+        unread = [p for p in photos if p and p not in read_before]
         index_summary["photos_read"] = photo_text.read_and_store(settings, unread, writing)
     held_from = time.monotonic()
     with writing(), open_warehouse(settings) as con:
