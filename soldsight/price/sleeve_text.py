@@ -21,6 +21,7 @@ RETRY_SIDE = 640  # a photo in which READ_SIDE found no word is read once more: 
                   # side (docs/price.md, session 22)
 MIN_CONFIDENCE = 0.5  # the recogniser's own score below which a line is dropped (RapidOCR's default)
 READERS = 2  # readers a batch runs side by side, one core each
+TALL = 1.5  # RapidOCR turns a line whose box is this many times taller than wide (main.get_crop_img_list)
 
 
 def _new_reader():
@@ -96,9 +97,36 @@ def _read_at(image: Image.Image, side: int) -> tuple[list[str] | None, str | Non
     except Exception as exc:  # noqa: BLE001 - any failure to read leaves the image ranking as it was
         return None, f"the sleeve's text could not be read: {type(exc).__name__}: {exc}"
     try:
-        found, _ = reader(np.asarray(small))
+        return _recognise(reader, np.asarray(small)), None
     except Exception as exc:  # noqa: BLE001
         return None, f"the sleeve's text could not be read: {type(exc).__name__}: {exc}"
     finally:
         _free.put(reader)
-    return [str(line) for _, line, score in (found or []) if float(score) >= MIN_CONFIDENCE], None
+
+
+def _recognise(reader, pixels: np.ndarray) -> list[str]:
+    """The lines the reader finds, each recognised; a line running up or down the photo both ways up.
+
+    RapidOCR turns a tall line a quarter turn one way before recognising it, so the title of a sleeve lying
+    turned the other way is read upside down and dropped: the better reading of the two is kept. Its
+    angle classifier, which decides by itself, turned lines read correctly (session 24, docs/price.md)."""
+    boxes, _ = reader(pixels, use_det=True, use_cls=False, use_rec=False)
+    if not boxes:
+        return []
+    boxes = [np.asarray(box, np.float32) for box in boxes]
+    crops = reader.get_crop_img_list(pixels, boxes)
+    found = [(str(text), float(score)) for text, score, *_ in reader.text_rec(crops)[0]]
+    tall = [i for i, box in enumerate(boxes) if _tall(box)]
+    if tall:
+        turned, _ = reader.text_rec([np.ascontiguousarray(np.rot90(crops[i], 2)) for i in tall])
+        for i, (text, score, *_) in zip(tall, turned):
+            if float(score) > found[i][1]:
+                found[i] = (str(text), float(score))
+    return [text for text, score in found if score >= MIN_CONFIDENCE]
+
+
+def _tall(box: np.ndarray) -> bool:
+    """Whether RapidOCR turns this line before recognising it: its crop at least 1.5 times as tall as wide."""
+    width = max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))
+    height = max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))
+    return height >= TALL * width
