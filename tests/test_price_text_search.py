@@ -9,8 +9,9 @@ from soldsight.price.search import comparables
 from soldsight.price.second_look import GAIN
 from soldsight.price.service import price_photos
 from soldsight.price.state import load_state
-from soldsight.price.text_match import agreement, read_text, squeeze
-from soldsight.price.text_search import LEAST, named_on_sleeve, vouched_for, wants_name_search
+from soldsight.price.text_match import MIN_INLIERS, agreement, read_text, squeeze
+from soldsight.price.text_search import (LEAST, SLACK, named_on_sleeve, plainly_named, vouched_for,
+                                         wants_name_search)
 from tests.fixtures.price import answers_file, with_banner
 
 
@@ -32,8 +33,47 @@ def test_a_named_listing_needs_its_photo_matched_clearly_better_than_the_matchs(
     match = {"listing_id": "L1", "inliers": 27}
     named = [{"listing_id": "N1", "inliers": 6}, {"listing_id": "N2", "inliers": 27 + GAIN - 1},
              {"listing_id": "N3", "inliers": 27 + GAIN}, {"listing_id": "N4", "inliers": 79}]
-    assert [c["listing_id"] for c in vouched_for(named, match)] == ["N3", "N4"]
-    assert [c["listing_id"] for c in vouched_for(named, {"listing_id": "L2"})] == ["N1", "N2", "N3", "N4"]
+    assert [c["listing_id"] for c in vouched_for(named, match, [])] == ["N3", "N4"]
+    assert [c["listing_id"] for c in vouched_for(named, {"listing_id": "L2"}, [])] == ["N1", "N2", "N3", "N4"]
+
+
+def _listing(listing_id, title, artist, year, inliers):
+    return {"listing_id": listing_id, "title": title, "artist": artist, "release_year": year, "inliers": inliers}
+
+
+def _weak_match_and_named():
+    """A sleeve lying turned, matched weakly to a look-alike; the name search brings two albums of the artist."""
+    match = _listing("L1", "Hugo Lindqvist - Silver Nights LP", "Hugo Lindqvist", 1984, 12)
+    named = [_listing("N1", "SIGNALS OF SWEET FEVER CLEO PRYCE 2002", "Cleo Pryce", 2002, 10),
+             _listing("N2", "Signals of Sweet Fever - Cleo Pryce", "Cleo Pryce", 2002, 11),
+             _listing("N3", "Cleo Pryce - Burning Hours 12in", "Cleo Pryce", 1985, 11)]
+    return match, named
+
+
+def test_a_listing_the_sleeve_plainly_names_is_vouched_for_without_more_inliers():
+    match, named = _weak_match_and_named()
+    read = ["Signalsof Sweet", "CleoPryce"]
+    assert agreement(named[1], read_text(read)) - agreement(match, read_text(read)) >= LEAST
+    assert plainly_named(named, match, read) is named[1]  # of the item's listings, the best matched
+    assert [c["listing_id"] for c in vouched_for(named, match, read)] == ["N2"]
+    # The artist's name alone names either album: nothing is plain.
+    assert plainly_named(named, match, ["CleoPryce", "Velvet"]) is None
+    # Nor with the only album of the artist the search found: the title read is another (an album never sold).
+    assert plainly_named(named[2:], match, ["CleoPryce", "Velvet Moons"]) is None
+    assert plainly_named(named[2:], match, ["CleoPryce", "Burning Hours"]) is named[2]
+    # Another album whose title shares the words read as much: not plain either.
+    sweet_signals = _listing("N4", "Cleo Pryce Sweet Signals", "Cleo Pryce", 1990, 11)
+    assert plainly_named([*named, sweet_signals], match, read) is None
+    # The match agrees nearly as much: a title in common ('Signals') and too little more read.
+    near = {**match, "title": "Hugo Lindqvist - Signals of Sweet Rain"}
+    assert plainly_named(named, near, ["Signalsof Sweet", "Cleo"]) is None
+    assert plainly_named(named, near, ["Signalsof Sweet", "CleoPryce"]) is named[1]
+    # The match's photo matched clearly better, or the named one's too weakly to be the sleeve at all.
+    assert plainly_named(named, {**match, "inliers": 11 + SLACK + 1}, read) is None
+    assert plainly_named(named, {**match, "inliers": 11 + SLACK}, read) is named[1]
+    weak = [{**c, "inliers": MIN_INLIERS - 1} for c in named]
+    assert plainly_named(weak, {**match, "inliers": 3}, read) is None
+    assert plainly_named([], match, read) is None
 
 
 def test_the_listings_named_are_those_whose_words_were_read_with_their_similarity(price_fitted):

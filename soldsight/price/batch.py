@@ -196,7 +196,7 @@ def _named_match(settings, con, embedder, state: State, photo, comps: list[dict]
     count_inliers(embedder, photo, named, settings.home, settings.max_image_pixels, block=cfg.rerank_block,
                   size=cfg.rerank_size, frame=cfg.rerank_frame, store=LocalStore.open(settings.home, cfg.local_features),
                   query=query)
-    named = vouched_for(named, comps[0])
+    named = vouched_for(named, comps[0], lines)
     others = sorted([c for c in comps[1:] if c.get("inliers") is not None] + named,
                     key=lambda c: reranked_score(c, cfg.rerank_weight), reverse=True)
     chosen, moved = choose_by_text([comps[0], *others], lines, cfg.rerank_weight, settings.read_text_margin)

@@ -56,6 +56,13 @@ def agreement(comp: dict, read: str) -> int:
     return sum(len(w) for w in words(comp) if w.translate(_LOOK_ALIKE) in read)
 
 
+def title_agreement(comp: dict, read: str) -> int:
+    """agreement() over the words of the listing's title that are not its artist's."""
+    artist = words({"artist": comp.get("artist")})
+    read = read.translate(_LOOK_ALIKE)
+    return sum(len(w) for w in words({"title": comp.get("title")}) - artist if w.translate(_LOOK_ALIKE) in read)
+
+
 def contenders(comps: list[dict], weight: float, margin: float) -> list[dict]:
     """The re-ranked candidates scoring within `margin` of the match, the match first."""
     ranked = [c for c in comps if c.get("inliers") is not None]

@@ -13,12 +13,15 @@ from datetime import datetime, timezone
 import numpy as np
 
 from soldsight.price.second_look import GAIN
-from soldsight.price.text_match import MIN_WORD, PLAIN_LINE, agreement, read_text, squeeze
+from soldsight.price.search import item_key
+from soldsight.price.text_match import MIN_INLIERS, MIN_WORD, PLAIN_LINE, agreement, read_text, squeeze, title_agreement
 from warehouse.sql_files import sql
 
 COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
 LEAST = 8      # characters read (and found in a named listing's words) for the search to run and to name one
 NAMED = 5      # listings the search returns, most words found first
+SLACK = 6      # inliers a plainly named listing may have fewer than the match (plainly_named)
+TITLE_READ = 4  # characters of a plainly named listing's title words (not its artist's) read
 
 
 def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
@@ -33,12 +36,38 @@ def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
     return unexplained or agreement(comps[0], read_text(lines)) < COVERED * total
 
 
-def vouched_for(named: list[dict], match: dict) -> list[dict]:
-    """The verified named listings whose photo the query matches with at least GAIN more inliers than the match's.
+def vouched_for(named: list[dict], match: dict, lines: list[str]) -> list[dict]:
+    """The verified named listings whose photo the query matches with at least GAIN more inliers than the
+    match's, and the one the sleeve plainly names (plainly_named).
 
     The image search ranked them low, so geometry must vouch for them: a second sleeve in the photo can be
     the one whose words were read (seed 11: a named listing at 6 inliers against the match's 27)."""
-    return [c for c in named if c["inliers"] >= (match.get("inliers") or 0) + GAIN]
+    named_plainly = plainly_named(named, match, lines)
+    return [c for c in named if c["inliers"] >= (match.get("inliers") or 0) + GAIN or c is named_plainly]
+
+
+def plainly_named(named: list[dict], match: dict, lines: list[str]) -> dict | None:
+    """The named listing whose title the sleeve reads, when the match's photo is no better matched.
+
+    A photo the image search matched weakly (a sleeve lying turned or half out of the frame) gathers as few
+    inliers with its own listings as with the look-alike it was matched to, so GAIN more cannot be asked.
+    The words decide instead when they plainly name one item: at least LEAST more characters read of its
+    words than of the match's, TITLE_READ of them from its title (an artist's other album, the answer for a
+    photo of an album with no sales, shares only the artist), more than any other item named, and its
+    photo matched at least MIN_INLIERS and no more than SLACK inliers below the match."""
+    read = read_text(lines)
+    floor = max(MIN_INLIERS, (match.get("inliers") or 0) - SLACK)
+    by_words = sorted(named, key=lambda c: agreement(c, read), reverse=True)
+    if not by_words:
+        return None
+    best = by_words[0]
+    said = agreement(best, read)
+    rivals = [agreement(c, read) for c in by_words[1:] if item_key(c) != item_key(best)]
+    if (said - agreement(match, read) < LEAST or title_agreement(best, read) < TITLE_READ
+            or (rivals and max(rivals) >= said)):
+        return None
+    return max((c for c in named if item_key(c) == item_key(best) and c["inliers"] >= floor),
+               key=lambda c: c["inliers"], default=None)
 
 
 def named_on_sleeve(con, vectors: np.ndarray, lines: list[str], index_id: str, *, currency: str | None = None,
