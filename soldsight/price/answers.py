@@ -4,7 +4,7 @@ from __future__ import annotations
 from soldsight.price.model import suggest
 from soldsight.price.search import identify, item_key
 from soldsight.price.state import State
-from soldsight.price.text_match import contradicts
+from soldsight.price.text_match import confirms, contradicts
 
 
 def answer(photo, status, reason=None, **kw) -> dict:
@@ -34,9 +34,12 @@ def no_comparables(currency: str | None, days: int | None) -> str:
 
 def price_one(path, comps: list[dict], state: State, media, sleeve, settings, read: list[str] | None = None) -> dict:
     """read: the lines read on the sleeve, if it was read; a match whose listing has none of their words is
-    not claimed (text_match.contradicts)."""
+    not claimed (text_match.contradicts), and one they plainly name is claimed under the similarity threshold
+    (text_match.confirms)."""
     ident = identify(comps, state.threshold, weight=state.config.rerank_weight, margin=settings.ambiguity_margin,
                      confident_inliers=settings.confident_inliers)
+    if not ident["confident"] and confirms(comps, read):
+        ident = {**ident, "confident": True, "reason": None}
     if ident["confident"] and contradicts(comps[0], read):
         said = " / ".join(read)
         ident = {**ident, "confident": False,

@@ -16,6 +16,8 @@ from soldsight.price.search import item_key
 from soldsight.price.verify import reranked_score
 
 MIN_WORD = 3  # shorter words ("LP", "of", a logo's letters) turn up on many sleeves and in many titles
+CONFIRM = 12  # characters of the match's words read for the sleeve to name it plainly (confirms)
+TITLE_READ = 4  # of them from the title's own words, not the artist's (confirms, text_search.plainly_named)
 PLAIN_LINE = 6   # characters (squeezed) of a line read that is rarely a misread fragment
 PLAIN_LINES = 2  # such lines for the sleeve to say plainly what it is (an artist and a title)
 MIN_INLIERS = 8  # the words may choose only a candidate its photo matches at least this well: an unrelated
@@ -112,3 +114,20 @@ def contradicts(match: dict, lines: list[str] | None) -> bool:
         return False
     plain = sum(len(squeeze(line)) >= PLAIN_LINE for line in lines)
     return plain >= PLAIN_LINES and agreement(match, read_text(lines)) == 0
+
+
+def confirms(comps: list[dict], lines: list[str] | None) -> bool:
+    """Whether the sleeve plainly names its match: every word of its artist read, TITLE_READ characters of its
+    title's own words, CONFIRM in all, and more than of any other item's words among the candidates; the match
+    one item, whose photo agrees at MIN_INLIERS or more. Such a photo is answered although its similarity is
+    under the threshold: a sleeve small, turned or under glare, whose words say what it is (docs/price.md)."""
+    if not comps or not lines or not one_item(comps[0]) or (comps[0].get("inliers") or 0) < MIN_INLIERS:
+        return False
+    read = read_text(lines)
+    match = comps[0]
+    said, artist = agreement(match, read), words({"artist": match.get("artist")})
+    if said < CONFIRM or title_agreement(match, read) < TITLE_READ or not artist:
+        return False
+    if agreement({"artist": match.get("artist")}, read) < sum(map(len, artist)):
+        return False  # part of the artist: another band's album, maybe never sold, can share a word
+    return all(agreement(c, read) < said for c in comps[1:] if item_key(c) != item_key(match))

@@ -14,14 +14,14 @@ import numpy as np
 
 from soldsight.price.second_look import GAIN
 from soldsight.price.search import item_key
-from soldsight.price.text_match import MIN_INLIERS, MIN_WORD, PLAIN_LINE, agreement, read_text, squeeze, title_agreement
+from soldsight.price.text_match import (MIN_INLIERS, MIN_WORD, PLAIN_LINE, TITLE_READ, agreement, read_text, squeeze,
+                                         title_agreement)
 from warehouse.sql_files import sql
 
 COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
 LEAST = 8      # characters read (and found in a named listing's words) for the search to run and to name one
 NAMED = 5      # listings the search returns, most words found first
 SLACK = 6      # inliers a plainly named listing may have fewer than the match (plainly_named)
-TITLE_READ = 4  # characters of a plainly named listing's title words (not its artist's) read
 
 
 def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
