@@ -55,17 +55,15 @@ def plainly_named(named: list[dict], match: dict, lines: list[str]) -> dict | No
     words than of the match's, TITLE_READ of them from its title (an artist's other album, the answer for a
     photo of an album with no sales, shares only the artist), more than any other item named, and its
     photo matched at least MIN_INLIERS and no more than SLACK inliers below the match."""
+    if not named:
+        return None
     read = read_text(lines)
-    floor = max(MIN_INLIERS, (match.get("inliers") or 0) - SLACK)
-    by_words = sorted(named, key=lambda c: agreement(c, read), reverse=True)
-    if not by_words:
-        return None
-    best = by_words[0]
+    best = max(named, key=lambda c: agreement(c, read))
     said = agreement(best, read)
-    rivals = [agreement(c, read) for c in by_words[1:] if item_key(c) != item_key(best)]
-    if (said - agreement(match, read) < LEAST or title_agreement(best, read) < TITLE_READ
-            or (rivals and max(rivals) >= said)):
+    rival = max((agreement(c, read) for c in named if item_key(c) != item_key(best)), default=0)
+    if said - agreement(match, read) < LEAST or title_agreement(best, read) < TITLE_READ or rival >= said:
         return None
+    floor = max(MIN_INLIERS, (match.get("inliers") or 0) - SLACK)
     return max((c for c in named if item_key(c) == item_key(best) and c["inliers"] >= floor),
                key=lambda c: c["inliers"], default=None)
 
