@@ -248,7 +248,9 @@ def test_below_threshold_abstains_with_reason(price_fitted, price_world, lite0_e
     from dataclasses import replace
 
     settings, _ = price_fitted
-    strict = replace(settings, match_threshold=0.9999, confident_inliers=0)
+    # Nothing read: a sleeve that plainly names its match is answered under the threshold too
+    # (tests/test_price_confirmed.py), and this is the geometry's own rule.
+    strict = replace(settings, match_threshold=0.9999, confident_inliers=0, read_text_margin=0)
     photo = price_world / answers_file(price_world)[2]["photo"]
     got = price_photos(strict, [photo], embedder=lite0_embedder, store=False)[0]
     assert got["status"] == "no_match" and "no confident match" in got["reason"]
@@ -260,7 +262,9 @@ def test_a_match_verified_by_enough_inliers_is_answered_under_the_threshold(pric
 
     settings, _ = price_fitted
     photos = [price_world / a["photo"] for a in answers_file(price_world)]
-    strict = replace(settings, match_threshold=0.9999, confident_inliers=0)
+    # Nothing read: a sleeve that plainly names its match is answered under the threshold too
+    # (tests/test_price_confirmed.py), and this is the geometry's own rule.
+    strict = replace(settings, match_threshold=0.9999, confident_inliers=0, read_text_margin=0)
     assert {a["status"] for a in price_photos(strict, photos, embedder=lite0_embedder, store=False)} == {"no_match"}
     need = settings.confident_inliers
     answers = price_photos(replace(strict, confident_inliers=need), photos, embedder=lite0_embedder, store=False)
