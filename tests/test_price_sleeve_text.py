@@ -130,12 +130,12 @@ def test_the_reader_reads_a_tilted_sleeve():
     assert (blank, error) == ([], None)
 
 
-@pytest.mark.parametrize("quarter_turn", [90, -90])
-def test_a_sleeve_lying_a_quarter_turn_either_way_is_read(quarter_turn):
+@pytest.mark.parametrize("turn", [90, -90, 180])
+def test_a_sleeve_lying_turned_a_quarter_either_way_or_upside_down_is_read(turn):
     # RapidOCR turns a tall line one way only: a sleeve lying the other way was read upside down, and nothing
-    # of its title was kept. Both ways must read it.
+    # of its title was kept; nor of a sleeve photographed upside down. All must read it.
     lines, error = sleeve_text.read_sleeve(
-        _sleeve_photo([("Broken Rivers", 40), ("Echoes of Highway", 42)], tilt=quarter_turn + 4.0))
+        _sleeve_photo([("Broken Rivers", 40), ("Echoes of Highway", 42)], tilt=turn + 4.0))
     read = "|".join(squeeze(t) for t in lines)
     assert error is None and "brokenrivers" in read and "echoesofhighway" in read
 

@@ -30,7 +30,7 @@ def reader_id() -> str:
     except metadata.PackageNotFoundError:
         version = "unknown"
     return (f"rapidocr-onnxruntime {version} side {sleeve_text.READ_SIDE} retry {sleeve_text.RETRY_SIDE} "
-            f"min {sleeve_text.MIN_CONFIDENCE} tall lines both ways up")
+            f"min {sleeve_text.MIN_CONFIDENCE} both ways up {sleeve_text.SURE}")
 
 
 def already_read(con) -> set[str]:

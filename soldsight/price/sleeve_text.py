@@ -21,6 +21,7 @@ RETRY_SIDE = 640  # a photo in which READ_SIDE found no word is read once more: 
                   # side (docs/price.md, session 22)
 MIN_CONFIDENCE = 0.5  # the recogniser's own score below which a line is dropped (RapidOCR's default)
 READERS = 2  # readers a batch runs side by side, one core each
+SURE = 0.9  # a line read with less is recognised again upside down, and the turned reading must reach it
 TALL = 1.5  # RapidOCR turns a line whose box is this many times taller than wide (main.get_crop_img_list)
 
 
@@ -105,22 +106,25 @@ def _read_at(image: Image.Image, side: int) -> tuple[list[str] | None, str | Non
 
 
 def _recognise(reader, pixels: np.ndarray) -> list[str]:
-    """The lines the reader finds, each recognised; a line running up or down the photo both ways up.
+    """The lines the reader finds, each recognised; turned half a turn too when it may be upside down.
 
     RapidOCR turns a tall line a quarter turn one way before recognising it, so the title of a sleeve lying
-    turned the other way is read upside down and dropped: the better reading of the two is kept. Its
-    angle classifier, which decides by itself, turned lines read correctly (session 24, docs/price.md)."""
+    turned the other way is read upside down and dropped: for a tall line the better reading of the two is
+    kept. A line read with less than SURE may be a sleeve photographed upside down: its turned reading is kept
+    when it is better and reaches SURE, as the junk read from upside-down text does not. RapidOCR's angle
+    classifier, which decides by itself, turned lines read correctly (session 24, docs/price.md)."""
     boxes, _ = reader(pixels, use_det=True, use_cls=False, use_rec=False)
     if not boxes:
         return []
     boxes = [np.asarray(box, np.float32) for box in boxes]
     crops = reader.get_crop_img_list(pixels, boxes)
     found = [(str(text), float(score)) for text, score, *_ in reader.text_rec(crops)[0]]
-    tall = [i for i, box in enumerate(boxes) if _tall(box)]
-    if tall:
-        turned, _ = reader.text_rec([np.ascontiguousarray(np.rot90(crops[i], 2)) for i in tall])
-        for i, (text, score, *_) in zip(tall, turned):
-            if float(score) > found[i][1]:
+    tall = {i for i, box in enumerate(boxes) if _tall(box)}
+    again = [i for i in range(len(boxes)) if i in tall or found[i][1] < SURE]
+    if again:
+        turned, _ = reader.text_rec([np.ascontiguousarray(np.rot90(crops[i], 2)) for i in again])
+        for i, (text, score, *_) in zip(again, turned):
+            if float(score) > found[i][1] and (i in tall or float(score) >= SURE):
                 found[i] = (str(text), float(score))
     return [text for text, score in found if score >= MIN_CONFIDENCE]
 
