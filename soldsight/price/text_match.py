@@ -54,15 +54,17 @@ def look_alike(text: str) -> str:
 def agreement(comp: dict, read: str) -> int:
     """Characters of the listing's words found in the squeezed text read on the sleeve, letters the
     recogniser confuses counted as one."""
-    read = read.translate(_LOOK_ALIKE)
-    return sum(len(w) for w in words(comp) if w.translate(_LOOK_ALIKE) in read)
+    return _found(words(comp), read)
 
 
 def title_agreement(comp: dict, read: str) -> int:
     """agreement() over the words of the listing's title that are not its artist's."""
-    artist = words({"artist": comp.get("artist")})
+    return _found(words({"title": comp.get("title")}) - words({"artist": comp.get("artist")}), read)
+
+
+def _found(wanted: set[str], read: str) -> int:
     read = read.translate(_LOOK_ALIKE)
-    return sum(len(w) for w in words({"title": comp.get("title")}) - artist if w.translate(_LOOK_ALIKE) in read)
+    return sum(len(w) for w in wanted if w.translate(_LOOK_ALIKE) in read)
 
 
 def contenders(comps: list[dict], weight: float, margin: float) -> list[dict]:
@@ -128,6 +130,6 @@ def confirms(comps: list[dict], lines: list[str] | None) -> bool:
     said, artist = agreement(match, read), words({"artist": match.get("artist")})
     if said < CONFIRM or title_agreement(match, read) < TITLE_READ or not artist:
         return False
-    if agreement({"artist": match.get("artist")}, read) < sum(map(len, artist)):
+    if _found(artist, read) < sum(map(len, artist)):
         return False  # part of the artist: another band's album, maybe never sold, can share a word
     return all(agreement(c, read) < said for c in comps[1:] if item_key(c) != item_key(match))
