@@ -10,7 +10,8 @@ from PIL import Image, ImageDraw
 
 from soldsight.price import sleeve_text
 from soldsight.price.service import price_photos
-from soldsight.price.text_match import MIN_INLIERS, agreement, choose_by_text, squeeze, wants_reading, words
+from soldsight.price.text_match import (MIN_INLIERS, agreement, choose_by_text, item_agreement, squeeze,
+                                        wants_reading, words)
 from tests.fixtures.price import answers_file, with_banner
 from world.generate.sleeves import font
 
@@ -95,6 +96,32 @@ def test_a_lot_matched_gives_way_to_a_single_item_the_text_agrees_with_as_much()
     # Nothing read that either names: the lot stays, as it does when the text agrees with the lot more.
     assert choose_by_text([lot, *comps], ["Cal Quill"], W, margin=1.0)[1] is False
     assert choose_by_text([lot, *comps], ["Afterglow", "Vera Marlowe"], W, margin=1.0)[1] is False
+
+
+def test_one_sellers_misspelling_or_stray_keyword_does_not_choose_between_two_pressings():
+    # Two pressings of one album, named alike on the sleeve; the match's own listing misspells the title.
+    original = [_comp("O1", "Cleo Moreau Oveerture Record Cascade", "Cleo Moreau", 0.67, 69, 1973),
+                _comp("O2", "Cleo Moreau - Overture 1973 NICE Cascade LP", "Cleo Moreau", 0.40, 40, 1973)]
+    reissue = [_comp("R1", "Cleo Moreau - Overture Plays Great LP Cascade", "Cleo Moreau", 0.67, 54, 2006),
+               _comp("R2", "Overture Cleo Moreau 2006 NM", "Cleo Moreau", 0.60, 55, 2006)]
+    comps = [original[0], *reissue, original[1]]
+    read = ["OVERTURE", "CLEOMOREAU"]
+    assert agreement(original[0], squeeze("|".join(read))) < agreement(reissue[0], squeeze("|".join(read)))
+    assert item_agreement(comps, "overture|cleomoreau") == {("cleo moreau", 1973): 18, ("cleo moreau", 2006): 18}
+    assert choose_by_text(comps, read, W, margin=1.0) == (comps, False)
+
+    # '1st' read as 'lst' in 'Distant': a keyword of one listing, not a word of its pressing's name.
+    ours = [_comp("A1", "Wes Bexley Shadows of Distant Parade 2023 LP", "Wes Bexley", 0.75, 81, 2023),
+            _comp("A2", "Wes Bexley Shadows of Distant Parade Original", "Wes Bexley", 0.70, 70, 2023)]
+    theirs = [_comp("B1", "Wes Bexley Shadows of Distant Parade 2024 1st Press", "Wes Bexley", 0.46, 56, 2024),
+              _comp("B2", "Shadows of Distant Parade Wes Bexley 2024 LP Vinyl", "Wes Bexley", 0.60, 63, 2024)]
+    comps = [*ours, *theirs]
+    read = ["WesBexley", "Shadows of Distant Parad"]
+    assert agreement(theirs[0], squeeze("|".join(read))) > agreement(ours[0], squeeze("|".join(read)))
+    assert choose_by_text(comps, read, W, margin=1.0) == (comps, False)
+    # A word the other pressing's listings share, read on the sleeve, still chooses it: its best-scored listing.
+    chosen, moved = choose_by_text(comps, [*read, "2024"], W, margin=1.0)
+    assert moved and chosen[0]["listing_id"] == "B2"
 
 
 def test_the_sleeve_is_read_only_when_another_item_is_within_the_margin():
