@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -154,7 +155,9 @@ def fitted_home(world: Path, embedder, refit: bool):
     return settings
 
 
-def accuracy(settings, world, embedder, rerank=None):
+def accuracy(settings, world, embedder, rerank=None, turn=0):
+    """turn: degrees counter-clockwise each held-out photo is turned before it is priced (a sleeve photographed
+    lying turned or upside down; the generated worlds photograph every sleeve about upright)."""
     from soldsight.price.service import price_photos
     from world.generate import load_answers, load_catalogue
 
@@ -168,8 +171,10 @@ def accuracy(settings, world, embedder, rerank=None):
     album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(world)["listings"]}
     t1 = t5 = abstain = read = chose = 0
     errors, inside, named, second_right = [], [], [], []
+    turned = Path(tempfile.mkdtemp(prefix="soldsight-turned-")) if turn else None
     for a in answers:
-        r = price_photos(settings, [world / a["photo"]], media=a["media_grade"], sleeve=a["sleeve_grade"],
+        photo = world / a["photo"] if turned is None else _turned(world / a["photo"], turn, turned)
+        r = price_photos(settings, [photo], media=a["media_grade"], sleeve=a["sleeve_grade"],
                          embedder=embedder, store=False, rerank=rerank)[0]
         seen = list(dict.fromkeys(album.get(c["listing_id"]) for c in r["comparables"]))
         t1 += seen[:1] == [a["album_id"]]
@@ -188,6 +193,8 @@ def accuracy(settings, world, embedder, rerank=None):
         if r["status"] == "ok":
             errors.append(abs(r["suggested_price"] - a["true_total_price"]) / a["true_total_price"])
             inside.append(r["low"] <= a["true_total_price"] <= r["high"])
+    if turned is not None:
+        shutil.rmtree(turned)
     con = connect(settings.warehouse_path, read_only=True)
     rows = con.execute("SELECT query, total_price FROM listings WHERE sold AND currency = 'USD' AND total_price IS NOT NULL").fetchall()
     con.close()
@@ -199,7 +206,8 @@ def accuracy(settings, world, embedder, rerank=None):
     base_g = [abs(np.median(every) - a["true_total_price"]) / a["true_total_price"] for a in answers]
     n = len(answers)
     mdape = float(np.median(errors))
-    print(f"\n== accuracy on {n} held-out world photos (grades from the answer file; rerank {rerank}) ==")
+    how = f"; turned {turn} degrees" if turn else ""
+    print(f"\n== accuracy on {n} held-out world photos (grades from the answer file; rerank {rerank}{how}) ==")
     print(f"identification top-1 {t1 / n:.1%}  top-5 {t5 / n:.1%}  abstained {abstain / n:.1%}")
     print(f"the sleeve was read for {read / n:.1%}; the words chose the match for {chose / n:.1%}")
     flagged = [x for x in named if x[0]]
@@ -350,6 +358,15 @@ def cold_start(settings, photos):
                   "  (load average {:.2f} {:.2f} {:.2f})".format(*os.getloadavg()), flush=True)
 
 
+def _turned(photo: Path, turn: int, folder: Path) -> Path:
+    from PIL import Image
+
+    out = folder / f"{photo.stem}.png"  # lossless: the turn alone differs from the original photo
+    with Image.open(photo) as im:
+        im.convert("RGB").rotate(turn, expand=True).save(out)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--world", type=Path)
@@ -360,6 +377,8 @@ def main(argv=None) -> int:
     p.add_argument("--skip-search", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--rerank", type=int, help="listings re-ranked by geometric verification (default: the fitted config's)")
+    p.add_argument("--turn", type=int, default=0,
+                   help="degrees counter-clockwise to turn each held-out photo before the accuracy run (90, 180, ...)")
     p.add_argument("--refit", action="store_true", help="fit again even if the world's warehouse has a model")
     p.add_argument("--engines", default="litert,tensorflow",
                    help="query-time CNN engines to time (accuracy uses the first): litert (the product's default once "
@@ -376,7 +395,7 @@ def main(argv=None) -> int:
     settings = fitted_home(world, embedder, args.refit)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if not args.skip_accuracy:
-        accuracy(settings, world, query_engine(settings, engines[0], embedder), args.rerank)
+        accuracy(settings, world, query_engine(settings, engines[0], embedder), args.rerank, args.turn)
     sizes = sorted(int(n) for n in args.latency_index.split(","))
     for n_index in sizes:
         synthetic_index(settings, n_index)

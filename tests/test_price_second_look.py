@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from soldsight.price.second_look import GAIN, VIEW_SET, takes_second_look, wants_second_look
+from soldsight.price.second_look import GAIN, TURNS, VIEW_SET, takes_second_look, wants_second_look
 from soldsight.price.service import price_photos
-from soldsight.price.views import VIEW_SETS
+from soldsight.price.views import VIEW_SETS, read_photo
 from tests.fixtures.price import answers_file, with_view_set
 
 
@@ -58,32 +58,55 @@ def _with_view_set(settings, tmp_path, name, view_set, **changes):
     return with_view_set(settings, tmp_path / name, view_set, **changes)
 
 
-def test_a_weak_match_gets_the_answer_of_the_wider_search(price_fitted, price_world, lite0_embedder, tmp_path):
+def _turned(photo, turn, out_dir, max_pixels):
+    """The photo as pricing loads it, turned `turn` degrees counter-clockwise, saved without loss."""
+    out = out_dir / f"{photo.stem}-turned-{turn}.png"
+    read_photo(photo, max_pixels)[0].rotate(turn, expand=True).save(out)
+    return out
+
+
+def _inliers(answer):
+    return answer["comparables"][0].get("inliers") or -1 if answer["comparables"] else -1
+
+
+def test_a_weak_match_gets_the_answer_of_the_wider_or_turned_search(price_fitted, price_world, lite0_embedder,
+                                                                   tmp_path):
     """With the bar set so that every confident answer looks again: an answer is the wider search's (the
-    photo searched through the second look's windows and re-ranked the same way) exactly when that one's
-    match has GAIN more inliers, and the first look's otherwise. The session's fit searches five windows,
-    and the second look is for the default one, so these copies of its home are switched."""
+    photo searched through the second look's windows and re-ranked the same way) when that one's match has
+    GAIN more inliers, then the best supported of the photo searched turned by each of TURNS when that one's
+    has GAIN more again, and the first look's otherwise. The session's fit searches five windows, and the
+    second look is for the default one, so these copies of its home are switched."""
     held_out = [price_world / a["photo"] for a in answers_file(price_world)]
-    photos = held_out + [_off_centre(p, tmp_path) for p in held_out]
+    lying = [_turned(p, 90, tmp_path, price_fitted[0].max_image_pixels) for p in held_out]  # a sleeve lying sideways
+    photos = held_out + [_off_centre(p, tmp_path) for p in held_out] + lying
     # The sleeves are not read: the words would move some matches after either look (tests/test_price_sleeve_text.py).
     home = _with_view_set(price_fitted[0], tmp_path, "full", "full", second_look=10_000, read_text_margin=0)
     wide = _with_view_set(price_fitted[0], tmp_path, "wide", VIEW_SET, second_look=0, read_text_margin=0)
-    first = price_photos(replace(home, second_look=0), photos, embedder=lite0_embedder, store=False)
+    once = replace(home, second_look=0)
+    first = price_photos(once, photos, embedder=lite0_embedder, store=False)
     wider = price_photos(wide, photos, embedder=lite0_embedder, store=False)
+    turned = [price_photos(once, [_turned(p, t, tmp_path, home.max_image_pixels) for p in photos],
+                           embedder=lite0_embedder, store=False) for t in TURNS]
     both = price_photos(home, photos, embedder=lite0_embedder, store=False, batch=5)
-    looked = 0
-    for f, w, b in zip(first, wider, both):
-        expected = f["status"] != "no_match" and takes_second_look(f["comparables"], w["comparables"])
-        assert b["second_look"] is expected and not f["second_look"] and not w["second_look"]
-        same = w if expected else f
+    looked = turned_looks = 0
+    for n, (f, w, b) in enumerate(zip(first, wider, both)):
+        same = f
+        if f["status"] != "no_match":
+            same = w if takes_second_look(f["comparables"], w["comparables"]) else f
+            best_turned = max((answers[n] for answers in turned), key=_inliers)
+            if takes_second_look(same["comparables"], best_turned["comparables"]):
+                same = best_turned
+                turned_looks += n >= 2 * len(held_out)
+        assert b["second_look"] is (same is not f) and not f["second_look"] and not w["second_look"]
         # Keras's float sums differ in the last bits with the CNN batch's size, hence the similarities' tolerance.
         assert [(c["listing_id"], c.get("inliers")) for c in b["comparables"]] == \
             [(c["listing_id"], c.get("inliers")) for c in same["comparables"]]
         assert [c["similarity"] for c in b["comparables"]] == \
             pytest.approx([c["similarity"] for c in same["comparables"]], abs=1e-3)
         assert (b["status"], b["match"]["listing_id"]) == (same["status"], same["match"]["listing_id"])
-        looked += expected
+        looked += same is not f
     assert 0 < looked < sum(f["status"] != "no_match" for f in first)
+    assert turned_looks > 0  # photos of a sleeve lying sideways are answered as if upright
 
 
 def test_an_answer_that_abstains_or_a_wider_fit_does_not_look_again(price_fitted, price_world, lite0_embedder, tmp_path,

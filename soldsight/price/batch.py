@@ -17,7 +17,7 @@ from soldsight.price.photo_text import in_use, printed_on
 from soldsight.price.printed_words import choose_by_printed_words, print_differs
 from soldsight.price.search import (comparables, comparables_batch, one_window, query_vectors,
                                     query_vectors_and_features)
-from soldsight.price.second_look import VIEW_SET, takes_second_look, wants_second_look
+from soldsight.price.second_look import TURNS, VIEW_SET, match_inliers, takes_second_look, wants_second_look
 from soldsight.price.sleeve_text import READERS, read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
@@ -127,8 +127,8 @@ def _verify(settings, embedder, state: State, photos: list, found: list, queries
 
 def _look_again(settings, con, embedder, state: State, photos: list, verified: list, queries: list | None,
                 n_verify: int, search: dict, scanned: threading.Event) -> list[bool]:
-    """Which photos' comparables were replaced, in verified, by a second look through more windows
-    (soldsight.price.second_look): one CNN batch and one scan for the weakly matched photos of the batch."""
+    """Which photos' comparables were replaced, in verified, by a second look through more windows or turned
+    (soldsight.price.second_look): one CNN batch and one scan each for the weakly matched photos of the batch."""
     # Measured for the default window only; a search through several windows has had its wider look.
     below = settings.second_look if state.config.view_set == "full" else 0
     weak = [i for i, comps in enumerate(verified) if wants_second_look(comps, state.threshold, below)]
@@ -144,7 +144,26 @@ def _look_again(settings, con, embedder, state: State, photos: list, verified: l
     for i, comps in zip(weak, again):
         if takes_second_look(verified[i], comps):
             verified[i], looked[i] = comps, True
+    _look_turned(settings, con, embedder, state, photos, verified, looked, weak, n_verify, search)
     return looked
+
+
+def _look_turned(settings, con, embedder, state: State, photos: list, verified: list, looked: list, weak: list[int],
+                 n_verify: int, search: dict) -> None:
+    """The weakly matched photos looked at once more, turned by each of TURNS: a sleeve lying sideways on the
+    table or photographed upside down, which the CNN's features do not recognise turned. The best supported
+    of the turned answers replaces a photo's answer, in verified, by the windows' rule (takes_second_look).
+    Only for the default window, where one CNN pass gives a photo's vector and its local features."""
+    cfg = state.config
+    if not weak or not one_window(cfg):
+        return
+    turned = [photos[i].rotate(turn, expand=True) for i in weak for turn in TURNS]
+    vectors, queries = query_vectors_and_features(embedder, turned, cfg, state.projection)
+    again = _verify(settings, embedder, state, turned, _scan(con, vectors, cfg.index_id, search), queries, n_verify)
+    for n, i in enumerate(weak):
+        best = max(again[n * len(TURNS):(n + 1) * len(TURNS)], key=lambda comps: match_inliers(comps) or -1)
+        if takes_second_look(verified[i], best):
+            verified[i], looked[i] = best, True
 
 
 def _read_sleeves(settings, con, embedder, state: State, photos: list, verified: list, vectors: list,

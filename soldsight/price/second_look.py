@@ -6,7 +6,8 @@ again through windows off the centre (crops9's four corners and the letterboxed 
 back for many of them. For every photo, all of crops9 would cost nine CNN passes and moved first places
 the wrong way on one bench world (docs/price.md, "Query views, again"); for the weakly matched ones only,
 keeping the second answer only when its match is clearly better supported, it gained on two worlds of
-three and lost on none ("A second look", session 20).
+three and lost on none ("A second look", session 20). The same photos are also looked at turned a quarter,
+half and three quarters round, for a sleeve lying sideways or upside down (session 25).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from soldsight.price.search import best_similarity
 
 VIEW_SET = "corners+pad"  # as good as crops9's eight other windows on the bench worlds, at 5 CNN passes
 GAIN = 3  # more inliers the second look's match needs: RANSAC's counts move by 1-2 between random draws
+TURNS = (90, 180, 270)  # degrees counter-clockwise the photo is also looked at turned (docs/price.md, session 25)
 
 
 def match_inliers(comps: list[dict]) -> int | None:
