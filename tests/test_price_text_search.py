@@ -27,6 +27,12 @@ def test_the_name_search_runs_when_what_was_read_is_mostly_not_the_matchs_words(
     # the title of another album by the artist, which the image search may have left out.
     assert wants_name_search(match, ["Broken Rivers Summer", "Horizon"])
     assert not wants_name_search(match, ["Broken Rivers Summer", "Hor"])  # a fragment explains nothing
+    # A lot matched: its title names every album in it, so it covers what was read, but the photo is of one of
+    # them, whose own listings the image search may have left out.
+    lot = [{"listing_id": "L9", "title": "Lot of 2 LPs: Broken Rivers Summer Tides, Cal Quill Horizon",
+            "artist": "Broken Rivers, Cal Quill"}]
+    assert wants_name_search(lot, ["Broken Rivers", "Summer Tides"])
+    assert not wants_name_search(lot, ["Cal", "HR"])  # still LEAST characters read
 
 
 def test_a_named_listing_needs_its_photo_matched_clearly_better_than_the_matchs():

@@ -14,8 +14,8 @@ import numpy as np
 
 from soldsight.price.second_look import GAIN
 from soldsight.price.search import item_key
-from soldsight.price.text_match import (MIN_INLIERS, MIN_WORD, PLAIN_LINE, TITLE_READ, agreement, read_text, squeeze,
-                                         title_agreement)
+from soldsight.price.text_match import (MIN_INLIERS, MIN_WORD, PLAIN_LINE, TITLE_READ, agreement, one_item, read_text,
+                                         squeeze, title_agreement)
 from warehouse.sql_files import sql
 
 COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
@@ -27,11 +27,15 @@ SLACK = 6      # inliers a plainly named listing may have fewer than the match (
 def wants_name_search(comps: list[dict], lines: list[str]) -> bool:
     """Whether at least LEAST characters were read and the match's words cover under COVERED of them, or
     none of a line read of PLAIN_LINE characters or more: a title the match does not have (the artist's
-    other album, which the image search left out, is then looked up by its title)."""
+    other album, which the image search left out, is then looked up by its title). Also whenever the match
+    is a lot: its title covers what was read, but the photo is of one album, whose own listings may be
+    named (seed 17: a lot at 27 inliers, the album's own listing at 75)."""
     read = [squeeze(line) for line in lines]
     total = sum(len(r) for r in read if len(r) >= MIN_WORD)
     if not comps or total < LEAST:
         return False
+    if not one_item(comps[0]):
+        return True
     unexplained = any(len(r) >= PLAIN_LINE and agreement(comps[0], r) == 0 for r in read)
     return unexplained or agreement(comps[0], read_text(lines)) < COVERED * total
 
