@@ -32,6 +32,7 @@ def test_the_sleeve_confirms_its_match_only_by_its_whole_artist_and_words_of_its
     assert not confirms([{**match, "inliers": None}, other], read)  # not verified
     lot = {**match, "title": "Lot of 2: Cold Machines, Juno Vance", "artist": "The Rusty Foxes, Juno Vance"}
     assert not confirms([lot, other], [*read, "JUNOVANCE"])  # a lot names several albums: not one identified
+    assert confirms([match, lot, other], read)  # nor is such a lot a rival: its title names the match's album too
     assert not confirms([match, other], []) and not confirms([match, other], None) and not confirms([], read)
 
 
