@@ -159,8 +159,9 @@ def contradicts(match: dict, lines: list[str] | None) -> bool:
 def confirms(comps: list[dict], lines: list[str] | None) -> bool:
     """Whether the sleeve plainly names its match: every word of its artist read, TITLE_READ characters of its
     title's own words, CONFIRM in all, and more than of any other single item's words among the candidates (a
-    lot's title names the match's album too); the match one item, whose photo agrees at MIN_INLIERS or more. Such a photo is answered although its similarity is
-    under the threshold: a sleeve small, turned or under glare, whose words say what it is (docs/price.md)."""
+    lot's title names the match's album too); the match one item, whose photo agrees at MIN_INLIERS or more.
+    Such a photo is answered although its similarity is under the threshold: a sleeve small, turned or under
+    glare, whose words say what it is (docs/price.md)."""
     if not comps or not lines or not one_item(comps[0]) or (comps[0].get("inliers") or 0) < MIN_INLIERS:
         return False
     read = read_text(lines)
