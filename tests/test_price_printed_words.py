@@ -66,6 +66,24 @@ def test_only_words_printed_on_several_contenders_photos_and_not_in_their_titles
         assert choose_by_printed_words(comps, plain, reread, W, margin=1.0)[1] is None
 
 
+def test_a_sticker_misread_on_a_contenders_photo_is_still_print_when_another_candidates_photo_reads_it():
+    plain = ["SaulMoreau", "Electric Lights"]
+    comps, printed = _pressings(stickered=("V1",))
+    printed["images/V2.jpg"] = ["Saul Moreau", "DELUNE", "Electric Lights"]  # the same sticker, misread
+    assert not print_differs(comps, printed, W, margin=1.0)
+    # A third photo of the stickered pressing, among the candidates but far outside the margin (score 0.60).
+    far = _comp("V4", 5)
+    printed["images/V4.jpg"] = ["Saul Moreau", "DELUXE", "Electric Lights"]
+    with_far = [*comps, far]
+    assert print_differs(with_far, printed, W, margin=1.0)
+    chosen, moved = choose_by_printed_words(with_far, plain, printed, W, margin=1.0)
+    # The plain pressing, not V2: its photo is of the stickered pressing, its sticker misread.
+    assert _first(chosen) == "P1"
+    assert moved == "'DELUXE' is printed on the photo of listing V1 but not read on the sleeve"
+    # The far photo counts the word as print; it is not a contender the words could choose.
+    assert _first(choose_by_printed_words(with_far, ["SaulMoreau", "DELUXE"], printed, W, margin=1.0)[0]) == "V1"
+
+
 def test_a_missing_sticker_counts_only_on_a_plainly_read_sleeve_and_between_titles_the_reading_agrees_with():
     comps, printed = _pressings()
     assert len("saul") < LEGIBLE

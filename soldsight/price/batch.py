@@ -21,7 +21,7 @@ from soldsight.price.second_look import TURNS, VIEW_SET, match_inliers, takes_se
 from soldsight.price.sleeve_text import READERS, read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
-from soldsight.price.text_match import choose_by_text, contenders, wants_reading
+from soldsight.price.text_match import choose_by_text, wants_reading
 from soldsight.price.text_search import named_on_sleeve, vouched_for, wants_name_search
 from soldsight.price.verify import count_inliers, query_features, reranked_score
 from soldsight.price.verify import rerank as rerank_by_geometry
@@ -176,7 +176,7 @@ def _read_sleeves(settings, con, embedder, state: State, photos: list, verified:
     started beside its scan."""
     weight, margin = state.config.rerank_weight, settings.read_text_margin
     out: list[dict | None] = [None] * len(verified)
-    printed = printed_on(con, [contenders(comps, weight, margin) for comps in verified]) if in_use(settings) else {}
+    printed = printed_on(con, verified) if in_use(settings) else {}
     wanted = [i for i, comps in enumerate(verified)
               if wants_reading(comps, weight, margin) or print_differs(comps, printed, weight, margin)]
     if not wanted:

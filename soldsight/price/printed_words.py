@@ -6,23 +6,29 @@ few cells among hundreds, and a photo of the plain pressing matched its stickere
 not (docs/price.md, session 23). The price fit reads each indexed photo once (soldsight.price.photo_text).
 When a query photo's sleeve is read, a challenger among the contenders (text_match.contenders) that the
 title words agree with as much as with the match becomes the match when
-- a word printed on the challenger's photo is read on the query and is not printed on the match's; or
-- a word printed on the match's photo is not read on the query, though the query was read plainly enough
-  (LEGIBLE characters of the match's title and artist), and is not printed on the challenger's, whose own
-  such words were all read.
-Only words printed on RECURRING contenders' photos count, and only those that are not the listing's own title
-and artist read another way: one photo's misreading, or the title, is not print that tells pressings apart.
+- a word printed on the challenger's photo is read on the query and the match's photo does not bear it; or
+- the words printed on the match's photo that are not read on the query, though it was read plainly enough
+  (LEGIBLE characters of the match's title and artist), are none of them borne by the challenger's photo,
+  whose own such words were all read.
+A photo bears a word printed on it spelt alike or misread ('COLOUND' for 'COLOURED', _Print.bears). Only
+words printed on RECURRING candidates' photos count (any of the search's candidates, not only the contenders:
+one pressing's photos in the margin may all have their sticker misread), and only those that are not the
+listing's own title and artist read another way: one photo's misreading, or the title, is not print that
+tells pressings apart.
 """
 from __future__ import annotations
 
 from collections import Counter
+from difflib import SequenceMatcher
 
 from soldsight.price.text_match import MIN_INLIERS, MIN_WORD, agreement, contenders, look_alike, one_item, read_text
 
-RECURRING = 2  # contenders' photos a printed word must be read on: one photo's misreading is not print
+RECURRING = 2  # candidates' photos a printed word must be read on: one photo's misreading is not print
 LEGIBLE = 8    # characters of the match's title and artist read on the query for a missing word to count
 TITLE_RUN = 4  # characters in a row that a printed word shares with the listing's title or artist for it to be
                # that title read another way ('inofSummStatic', a seller's 'Last Feer'), not print of its own
+MISREAD = 0.75  # likeness (difflib's ratio) at which a word on a photo is another reading of a printed word:
+                # 'COLOUND' of 'COLOURED' (0.80), 'DELUNE' of 'DELUXE' (0.83), not 'UNITED' of 'LIMITED' (0.62)
 
 
 def _words(lines) -> set[str]:
@@ -30,11 +36,13 @@ def _words(lines) -> set[str]:
 
 
 class _Print:
-    """The printed words of one photo's contenders: each one's words, and which of them tell pressings apart."""
+    """The printed words of one photo's contenders: each one's words, and which of them tell pressings apart
+    (read on RECURRING of the candidates' photos, comps)."""
 
-    def __init__(self, near: list[dict], printed: dict[str, list[str]]):
+    def __init__(self, near: list[dict], comps: list[dict], printed: dict[str, list[str]]):
         self.words = {id(c): _words(printed.get(c.get("image_path"))) for c in near}
-        seen = Counter(w for ws in self.words.values() for w in ws)
+        photos = {c.get("image_path") for c in [*near, *comps]} - {None}
+        seen = Counter(w for path in photos for w in _words(printed.get(path)))
         self.telling = {id(c): {w for w in self.words[id(c)] if seen[w] >= RECURRING and not _titled(w, c)}
                         for c in near}
 
@@ -43,6 +51,10 @@ class _Print:
 
     def telling_on(self, c: dict) -> set[str]:
         return self.telling[id(c)]
+
+    def bears(self, c: dict, word: str) -> bool:
+        """Whether c's photo has the word, spelt alike or misread (MISREAD): the same print."""
+        return any(v == word or SequenceMatcher(None, v, word).ratio() >= MISREAD for v in self.words[id(c)])
 
 
 def _titled(word: str, c: dict) -> bool:
@@ -62,7 +74,7 @@ def print_differs(comps: list[dict], printed: dict[str, list[str]], weight: floa
     near = _near(comps, weight, margin)
     if len(near) < 2:
         return False
-    words = _Print(near, printed)
+    words = _Print(near, comps, printed)
     match = near[0]
     return any(words.telling_on(match) - words.on(c) or words.telling_on(c) - words.on(match) for c in near[1:])
 
@@ -74,19 +86,23 @@ def choose_by_printed_words(comps: list[dict], lines: list[str], printed: dict[s
     near = _near(comps, weight, margin)
     if len(near) < 2 or not lines:
         return comps, None
-    words, title_read, read = _Print(near, printed), read_text(lines), "".join(look_alike(line) for line in lines)
+    words = _Print(near, comps, printed)
+    title_read, read = read_text(lines), "".join(look_alike(line) for line in lines)
     match = near[0]
     agreed = agreement(match, title_read)
 
     def why(c: dict) -> str | None:
         if agreement(c, title_read) < agreed:
             return None
-        found = {w for w in words.telling_on(c) if w in read} - words.on(match)
-        if found and {w for w in words.telling_on(match) if w in read} <= words.on(c):
+        found = {w for w in words.telling_on(c) if w in read and not words.bears(match, w)}
+        if found and all(words.bears(c, w) for w in words.telling_on(match) if w in read):
             return f"{_as_printed(found, c, printed)} is printed on its photo and read on the sleeve"
-        missing = {w for w in words.telling_on(match) if w not in read} - words.on(c)
-        unexplained = {w for w in words.telling_on(c) if w not in read} - words.on(match)
-        if missing and agreed >= LEGIBLE and not unexplained:
+        # Print on the match's photo that the sleeve lacks counts for a challenger whose photo lacks it too: a
+        # photo of the match's own pressing with its sticker misread ('COLOUND') is no plain pressing.
+        unread = {w for w in words.telling_on(match) if w not in read}
+        missing = {w for w in unread if not words.bears(c, w)}
+        unexplained = {w for w in words.telling_on(c) if w not in read and not words.bears(match, w)}
+        if missing and missing == unread and agreed >= LEGIBLE and not unexplained:
             return (f"{_as_printed(missing, match, printed)} is printed on the photo of listing "
                     f"{match['listing_id']} but not read on the sleeve")
         return None
