@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from soldsight.price.printed_words import LEGIBLE, RECURRING, choose_by_printed_words, print_differs
+from soldsight.price.printed_words import LEGIBLE, RECURRING, choose_by_printed_words, print_differs, print_unread
 from tests.fixtures.price import answers_file
 
 W = 0.02  # the fitted re-ranking weight per inlier
@@ -113,6 +113,19 @@ def test_the_sleeve_is_read_when_the_contenders_photos_differ_in_telling_print()
     assert not print_differs(comps, {}, W, margin=1.0)
     assert not print_differs(comps, printed, W, margin=0.0)
     assert not print_differs(comps[:1], printed, W, margin=1.0)
+
+
+def test_print_on_the_matched_photos_that_a_plainly_read_sleeve_lacks_is_told():
+    comps, printed = _pressings()
+    assert print_unread(comps, ["SaulMoreau", "Electric Lights"], printed, W, margin=1.0)
+    assert not print_unread(comps, ["SaulMoreau", "DELUXE", "Electric Lights"], printed, W, margin=1.0)
+    assert not print_unread(comps, ["Saul"], printed, W, margin=1.0)  # too little read to tell
+    assert not print_unread(comps, [], printed, W, margin=1.0)
+    plain_first = [comps[2], *comps[:2], *comps[3:]]  # the plain pressing matched: nothing is missing
+    assert not print_unread(plain_first, ["SaulMoreau", "Electric Lights"], printed, W, margin=1.0)
+    # One photo's reading is not print, whatever the sleeve reads.
+    assert not print_unread(*_pressings(stickered=("V1",))[:1], ["SaulMoreau", "Electric Lights"],
+                            _pressings(stickered=("V1",))[1], W, margin=1.0)
 
 
 def test_the_fit_reads_every_indexed_photo_once_and_keeps_what_it_could_not_read(price_fitted, tmp_path):

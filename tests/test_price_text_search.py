@@ -104,6 +104,12 @@ def test_the_listings_named_are_those_whose_words_were_read_with_their_similarit
         elsewhere = named_on_sleeve(con, vector, lines, state.config.index_id, currency=other)
         assert listing_id not in [c["listing_id"] for c in elsewhere] and all(c["currency"] == other for c in elsewhere)
         assert named_on_sleeve(con, vector, ["zzqx", "Vinyl LP"], state.config.index_id) == []
+        # Leaving out the listings already in hand, the next ones named come back; k bounds how many.
+        wide = named_on_sleeve(con, vector, lines, state.config.index_id, k=50)
+        rest = named_on_sleeve(con, vector, lines, state.config.index_id, exclude=[listing_id], k=50)
+        assert listing_id in [c["listing_id"] for c in wide]
+        assert {c["listing_id"] for c in rest} == {c["listing_id"] for c in wide} - {listing_id}
+        assert len(named_on_sleeve(con, vector, lines, state.config.index_id, k=1)) == 1
     said = read_text(lines)
     assert listing_id in [c["listing_id"] for c in named] and len(named) <= 5
     scores = [agreement(c, said) for c in named]
@@ -163,7 +169,7 @@ def test_words_printed_beside_the_sleeve_do_not_make_a_listing_the_photo_does_no
     be, an album none of the photo's comparables is of: the name search finds that album's listings, but their
     photos do not match the photo's geometry, so none of them becomes the match. (Among the comparables, the
     words do decide: tests/test_price_sleeve_text.py.)"""
-    from soldsight.price import batch
+    from soldsight.price import named_listings
     from world.generate import load_catalogue
 
     catalogue = load_catalogue(price_world)
@@ -176,7 +182,7 @@ def test_words_printed_beside_the_sleeve_do_not_make_a_listing_the_photo_does_no
         found.extend(got)
         return got
 
-    monkeypatch.setattr(batch, "named_on_sleeve", spy)
+    monkeypatch.setattr(named_listings, "named_on_sleeve", spy)
     settings = replace(price_fitted[0], read_text_margin=1.0)
     truth = answers_file(price_world)[:12]
     plain = price_photos(replace(settings, read_text_margin=0), [price_world / t["photo"] for t in truth],

@@ -13,8 +13,9 @@ from soldsight.price.answers import answer, no_comparables, price_one
 from soldsight.price.local_fit import uses_local_features
 from soldsight.price.local_store import LocalStore
 from soldsight.price.model import normalise_grade
+from soldsight.price.named_listings import named_match, other_pressing
 from soldsight.price.photo_text import in_use, printed_on
-from soldsight.price.printed_words import choose_by_printed_words, print_differs
+from soldsight.price.printed_words import choose_by_printed_words, print_differs, print_unread
 from soldsight.price.search import (comparables, comparables_batch, one_window, query_vectors,
                                     query_vectors_and_features)
 from soldsight.price.second_look import TURNS, VIEW_SET, match_inliers, takes_second_look, wants_second_look
@@ -22,8 +23,8 @@ from soldsight.price.sleeve_text import READERS, read_sleeve
 from soldsight.price.state import State
 from soldsight.price.suggestions import store_suggestions, suggestion_row
 from soldsight.price.text_match import choose_by_text, wants_reading
-from soldsight.price.text_search import named_on_sleeve, vouched_for, wants_name_search
-from soldsight.price.verify import count_inliers, query_features, reranked_score
+from soldsight.price.text_search import wants_name_search
+from soldsight.price.verify import query_features
 from soldsight.price.verify import rerank as rerank_by_geometry
 
 
@@ -193,33 +194,16 @@ def _read_sleeves(settings, con, embedder, state: State, photos: list, verified:
         comps = verified[i]
         verified[i], moved = choose_by_text(comps, lines or [], weight, margin)
         if lines and queries is not None and wants_name_search(verified[i], lines):
-            named = _named_match(settings, con, embedder, state, photos[i], comps, vectors[i], queries[i], lines,
-                                 search)
+            named = named_match(settings, con, embedder, state, photos[i], comps, vectors[i], queries[i], lines,
+                                search)
             if named is not None:
                 verified[i], moved = [named, *comps], True
         verified[i], by_print = choose_by_printed_words(verified[i], lines or [], printed, weight, margin)
+        if by_print is None and queries is not None and print_unread(verified[i], lines, printed, weight, margin):
+            verified[i], by_print = other_pressing(settings, con, embedder, state, photos[i], verified[i], vectors[i],
+                                                   queries[i], lines, search, printed)
         out[i] = {"lines": lines, "chose_match": moved or by_print is not None, "print": by_print, "error": error}
     return out
-
-
-def _named_match(settings, con, embedder, state: State, photo, comps: list[dict], vectors, query, lines: list[str],
-                 search: dict) -> dict | None:
-    """A listing named by what was read that the image search did not bring, verified like the candidates,
-    when the text would choose it over them (choose_by_text on both together); else None."""
-    cfg = state.config
-    have = {c["listing_id"] for c in comps}
-    named = [c for c in named_on_sleeve(con, vectors, lines, cfg.index_id, currency=search["currency"],
-                                        days=search["days"]) if c["listing_id"] not in have]
-    if not named:
-        return None
-    count_inliers(embedder, photo, named, settings.home, settings.max_image_pixels, block=cfg.rerank_block,
-                  size=cfg.rerank_size, frame=cfg.rerank_frame, store=LocalStore.open(settings.home, cfg.local_features),
-                  query=query)
-    named = vouched_for(named, comps[0], lines)
-    others = sorted([c for c in comps[1:] if c.get("inliers") is not None] + named,
-                    key=lambda c: reranked_score(c, cfg.rerank_weight), reverse=True)
-    chosen, moved = choose_by_text([comps[0], *others], lines, cfg.rerank_weight, settings.read_text_margin)
-    return chosen[0] if moved and chosen[0]["listing_id"] not in have else None
 
 
 def _scan(con, vectors: list, index_id: str, search: dict) -> list[list[dict]]:

@@ -79,6 +79,18 @@ def print_differs(comps: list[dict], printed: dict[str, list[str]], weight: floa
     return any(words.telling_on(match) - words.on(c) or words.telling_on(c) - words.on(match) for c in near[1:])
 
 
+def print_unread(comps: list[dict], lines: list[str] | None, printed: dict[str, list[str]], weight: float,
+                 margin: float) -> bool:
+    """Whether the match's photo shows a word that tells pressings apart, and the sleeve, read plainly (LEGIBLE
+    characters of the match's title and artist), does not: the photo is likely of another pressing, which
+    the image search may have left out of the candidates."""
+    near = _near(comps, weight, margin)
+    if not near or not lines or agreement(near[0], read_text(lines)) < LEGIBLE:
+        return False
+    read = "".join(look_alike(line) for line in lines)
+    return any(w not in read for w in _Print(near, comps, printed).telling_on(near[0]))
+
+
 def choose_by_printed_words(comps: list[dict], lines: list[str], printed: dict[str, list[str]], weight: float,
                             margin: float) -> tuple[list[dict], str | None]:
     """comps with the first contender that the printed words prefer to the match moved first (the module's

@@ -21,6 +21,7 @@ from warehouse.sql_files import sql
 COVERED = 0.5  # the share of what was read that the match's words must cover for no search to run
 LEAST = 8      # characters read (and found in a named listing's words) for the search to run and to name one
 NAMED = 5      # listings the search returns, most words found first
+OTHER_PRESSINGS = 10  # listings named alike looked up for another pressing of the match's album (batch)
 SLACK = 6      # inliers a plainly named listing may have fewer than the match (plainly_named)
 
 
@@ -73,12 +74,13 @@ def plainly_named(named: list[dict], match: dict, lines: list[str]) -> dict | No
 
 
 def named_on_sleeve(con, vectors: np.ndarray, lines: list[str], index_id: str, *, currency: str | None = None,
-                    days: int | None = None, now=None) -> list[dict]:
-    """The sold listings whose words were read on the sleeve (at least LEAST characters), each with its
-    best similarity to the photo's vectors, as comparables() returns them."""
+                    days: int | None = None, now=None, exclude: list[str] = (), k: int = NAMED) -> list[dict]:
+    """The k sold listings whose words were read on the sleeve most (at least LEAST characters), leaving out
+    the listing ids in exclude, each with its best similarity to the photo's vectors, as comparables() returns
+    them."""
     params = {"read": read_text(lines), "queries": np.atleast_2d(vectors).astype(np.float32).tolist(),
               "index_id": index_id, "currency": currency, "days": days, "now": now or datetime.now(timezone.utc),
-              "least": LEAST, "k": NAMED}
+              "least": LEAST, "k": k, "exclude": list(exclude)}
     cur = con.execute(sql("listings_named_on_sleeve"), params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]

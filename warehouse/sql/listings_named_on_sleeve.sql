@@ -12,6 +12,7 @@
 --   $now        TIMESTAMPTZ the reference time for $days
 --   $least      INTEGER     the fewest characters of a listing's words that must have been read
 --   $k          INTEGER     how many listings to return
+--   $exclude    VARCHAR[]   listing ids to leave out (the image search's candidates); [] = none
 WITH pieces AS (
     -- Every stretch of 3 or more characters of one line read: the words of a listing that were read are
     -- among them, so listing_words is looked up rather than every title split again for every photo.
@@ -33,6 +34,7 @@ best AS (
     JOIN listings AS l ON l.source = f.source AND l.listing_id = f.listing_id
     WHERE l.sold AND l.total_price IS NOT NULL
       AND NOT contains(coalesce(l.artist, ''), ',')   -- a lot names every album in it
+      AND NOT list_contains($exclude::VARCHAR[], f.listing_id)
       AND ($currency::VARCHAR IS NULL OR l.currency = $currency::VARCHAR)
       AND ($days::INTEGER IS NULL OR l.sold_at >= $now::TIMESTAMPTZ - to_days($days::INTEGER))
     ORDER BY f.agreement DESC, f.listing_id
