@@ -5,18 +5,7 @@ from datetime import datetime, timezone
 
 from soldsight.price.printed_words import LEGIBLE, RECURRING
 from soldsight.price.text_match import MIN_INLIERS, agreement, read_text
-from tests.fixtures.price import answers_file
-
-W = 0.02  # the fitted re-ranking weight per inlier
-
-
-def _contenders(answer, margin=1.0):
-    comps = answer["comparables"]
-    if not comps or "inliers" not in comps[0]:
-        return []
-    score = lambda c: c["similarity"] + W * c["inliers"]  # noqa: E731
-    return [c for c in comps if "inliers" in c and score(c) >= score(comps[0]) - margin
-            and (c is comps[0] or c["inliers"] >= MIN_INLIERS)]
+from tests.fixtures.price import answers_file, contenders
 
 
 def test_the_plain_pressing_left_out_of_the_candidates_is_looked_up_by_name_and_chosen_by_print(
@@ -39,7 +28,7 @@ def test_the_plain_pressing_left_out_of_the_candidates_is_looked_up_by_name_and_
     for t in answers_file(price_world):
         photo = with_banner(price_world / t["photo"], f"{t['artist']}  {t['title']}", tmp_path / f"{t['query_id']}.jpg")
         first = price_photos(settings, [photo], embedder=lite0_embedder, store=False)[0]
-        near = _contenders(first)
+        near = contenders(first)
         lines, _ = read_sleeve(Image.open(photo))
         agreed = agreement(near[0], read_text(lines)) if near else 0
         plain = [c for c in near[1:] if album[c["listing_id"]] == t["album_id"]

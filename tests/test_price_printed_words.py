@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from soldsight.price.printed_words import LEGIBLE, RECURRING, choose_by_printed_words, print_differs, print_unread
-from tests.fixtures.price import answers_file
+from tests.fixtures.price import answers_file, contenders
 
 W = 0.02  # the fitted re-ranking weight per inlier
 TITLE = "Saul Moreau Electric Lights"
@@ -157,17 +157,6 @@ def test_the_fit_reads_every_indexed_photo_once_and_keeps_what_it_could_not_read
     assert {"images/broken.jpg", "images/gone.jpg"} <= known and sorted(indexed)[0] not in known
 
 
-def _contenders(answer, margin=1.0):
-    from soldsight.price.text_match import MIN_INLIERS
-
-    comps = answer["comparables"]
-    if not comps or "inliers" not in comps[0]:
-        return []
-    score = lambda c: c["similarity"] + W * c["inliers"]  # noqa: E731
-    return [c for c in comps if "inliers" in c and score(c) >= score(comps[0]) - margin
-            and (c is comps[0] or c["inliers"] >= MIN_INLIERS)]
-
-
 def test_a_sticker_printed_on_the_matched_photos_but_not_on_the_sleeve_picks_the_plain_pressing(
         price_fitted, price_world, lite0_embedder, tmp_path):
     """End to end with the fixture world: the print of some contenders' photos is made a 'DELUXE' sticker (the
@@ -187,7 +176,7 @@ def test_a_sticker_printed_on_the_matched_photos_but_not_on_the_sleeve_picks_the
     album = {x["listing_id"]: x["album_ids"][0] for x in load_catalogue(price_world)["listings"]}
     for t in answers_file(price_world):
         photo = with_banner(price_world / t["photo"], f"{t['artist']}  {t['title']}", tmp_path / f"{t['query_id']}.jpg")
-        near = _contenders(price_photos(settings, [photo], embedder=lite0_embedder, store=False)[0])
+        near = contenders(price_photos(settings, [photo], embedder=lite0_embedder, store=False)[0])
         lines, _ = read_sleeve(Image.open(photo))
         agreed = agreement(near[0], read_text(lines)) if near else 0
         plain = [c for c in near[1:] if album[c["listing_id"]] == t["album_id"] and agreement(c, read_text(lines)) >= agreed]
