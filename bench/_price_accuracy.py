@@ -88,7 +88,6 @@ def words_as_a_fit_writes_them(con) -> None:
     con.execute(sql("insert_listing_words"))
 
 
-
 def _turned(photo: Path, turn: int, folder: Path) -> Path:
     from PIL import Image
 

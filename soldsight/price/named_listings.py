@@ -18,6 +18,8 @@ def named_match(settings, con, embedder, state: State, photo, comps: list[dict],
     """A listing named by what was read that the image search did not bring, verified like the candidates,
     when the text would choose it over them (choose_by_text on both together); else None."""
     have = {c["listing_id"] for c in comps}
+    # The NAMED best named, then those in hand left out (as measured in sessions 21-22), where other_pressing
+    # leaves them out of the lookup itself to reach past the candidates' own pressing.
     named = [c for c in _named(con, state, vectors, lines, search, k=NAMED) if c["listing_id"] not in have]
     if not named:
         return None

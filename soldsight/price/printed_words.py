@@ -31,6 +31,11 @@ MISREAD = 0.75  # likeness (difflib's ratio) at which a word on a photo is anoth
                 # 'COLOUND' of 'COLOURED' (0.80), 'DELUNE' of 'DELUXE' (0.83), not 'UNITED' of 'LIMITED' (0.62)
 
 
+def _sleeve_read(lines: list[str]) -> str:
+    """The lines read on the sleeve as one string, in the form printed words are searched for."""
+    return "".join(look_alike(line) for line in lines)
+
+
 def _words(lines) -> set[str]:
     return {w for w in (look_alike(line) for line in lines or []) if len(w) >= MIN_WORD}
 
@@ -87,7 +92,7 @@ def print_unread(comps: list[dict], lines: list[str] | None, printed: dict[str, 
     near = _near(comps, weight, margin)
     if not near or not lines or agreement(near[0], read_text(lines)) < LEGIBLE:
         return False
-    read = "".join(look_alike(line) for line in lines)
+    read = _sleeve_read(lines)
     return any(w not in read for w in _Print(near, comps, printed).telling_on(near[0]))
 
 
@@ -99,7 +104,7 @@ def choose_by_printed_words(comps: list[dict], lines: list[str], printed: dict[s
     if len(near) < 2 or not lines:
         return comps, None
     words = _Print(near, comps, printed)
-    title_read, read = read_text(lines), "".join(look_alike(line) for line in lines)
+    title_read, read = read_text(lines), _sleeve_read(lines)
     match = near[0]
     agreed = agreement(match, title_read)
 
